@@ -1,0 +1,183 @@
+"""The ``wanamaker`` command: a Typer app; errors become one clear line plus the fix here, only here."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from wanamaker.cli.output import Format, current_workspace, emit, err_console, to_json
+from wanamaker.errors import UsageError, WanamakerError
+
+app = typer.Typer(
+    name="wanamaker",
+    help="Hold marketing accountable for revenue: which half of the money works, and who did the work.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+WorkspaceOpt = Annotated[
+    Optional[Path],
+    typer.Option("--workspace", "-w", envvar="WANAMAKER_WORKSPACE",
+                 help="The workspace folder (default: the current folder or its nearest parent with wanamaker.yml)."),
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", envvar="WANAMAKER_FORMAT", help="Output format.")]
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")] = Path("."),
+    connection: Annotated[str, typer.Option(help="Engine URL (duckdb:///file, postgresql://..., spark:///dir).")] =
+    "duckdb:///wanamaker.duckdb",
+    force: Annotated[bool, typer.Option(help="Overwrite an existing wanamaker.yml.")] = False,
+) -> None:
+    """Create a workspace: wanamaker.yml, plan.yml and the database."""
+    from wanamaker.workspace import init as do_init
+
+    root = do_init(directory, connection=connection, force=force)
+    err_console.print(f"Created workspace {root}\nNext: cd {directory} && wanamaker load FILE --table people")
+
+
+@app.command()
+def load(
+    files: Annotated[Optional[list[Path]], typer.Argument(help="CSV, Parquet or JSON-lines files (gzip allowed).")] = None,
+    table: Annotated[Optional[str], typer.Option("--table", "-t", help="Target table; headers match column names.")] = None,
+    map_file: Annotated[Optional[Path], typer.Option("--map", "-m", help="A mapping file (YAML).")] = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", "-p", help="A shipped mapping, e.g. hubspot-contacts.")] = None,
+    upsert: Annotated[bool, typer.Option(help="Replace loaded rows whose key comes with different content.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing.")] = False,
+    strict: Annotated[bool, typer.Option(help="Exit 1 when any row is quarantined.")] = False,
+    retry: Annotated[bool, typer.Option(help="Re-read quarantined rows after fixing the mapping or config.")] = False,
+    fmt: FormatOpt = Format.table,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Load files into contract tables; every row is loaded, quarantined, a duplicate or skipped."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    if retry and files:
+        raise UsageError("--retry takes no files: it re-reads the rows in quarantine.", fix="Drop the file names.")
+    if retry and (map_file or preset):
+        raise UsageError("--retry uses the mapping each row was loaded with.", fix="Drop --map / --preset; use --table to limit it.")
+    with current_workspace(workspace) as ws, Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+        console=err_console, transient=True, disable=not err_console.is_terminal,
+    ) as bar:
+        task = bar.add_task("loading", total=None)
+
+        def progress(message: str) -> None:
+            bar.update(task, description=message)
+
+        if retry:
+            result = ws.retry(table, dry_run=dry_run, progress=progress)
+        else:
+            result = ws.load(files or [], table=table, mapping=map_file, preset=preset, upsert=upsert,
+                             dry_run=dry_run, progress=progress)
+    for warning in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}")
+    if fmt is Format.json:
+        sys.stdout.write(to_json(result.as_json()) + "\n")
+    else:
+        emit(result.rows(), fmt, title=f"load {result.load_id}{' (dry run: nothing written)' if dry_run else ''}")
+        for rep in result.tables:
+            if rep.quarantine_reasons:
+                reasons = ", ".join(f"{k} {v}" for k, v in rep.quarantine_reasons.items())
+                err_console.print(f"{rep.table}: quarantined by reason: {reasons}")
+    if retry:
+        err_console.print(f"{result.resolved} quarantined row(s) resolved.")
+    if result.quarantined:
+        err_console.print(f"[yellow]{result.quarantined} row(s) quarantined[/]: see `wanamaker quarantine`; fix the "
+                          "mapping or config, then `wanamaker load --retry`.")
+        if strict:
+            raise typer.Exit(1)
+
+
+@app.command()
+def tables(fmt: FormatOpt = Format.table, workspace: WorkspaceOpt = None) -> None:
+    """Every table with its row count and last load."""
+    from wanamaker.inspect import table_overview
+
+    with current_workspace(workspace, read_only=True) as ws:
+        rows = table_overview(ws)
+    emit(rows, fmt, title="tables")
+
+
+@app.command()
+def quarantine(
+    table: Annotated[Optional[str], typer.Option("--table", "-t", help="Only this table.")] = None,
+    all_rows: Annotated[bool, typer.Option("--all", help="Include rows a retry resolved.")] = False,
+    limit: Annotated[int, typer.Option(help="At most this many rows (0 = all).")] = 200,
+    fmt: FormatOpt = Format.table,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Rows held back by validation, with file, line, reason and raw text."""
+    from wanamaker.inspect import quarantine_rows
+
+    with current_workspace(workspace, read_only=True) as ws:
+        rows = quarantine_rows(ws, table, include_resolved=all_rows, limit=limit)
+    emit(rows, fmt, title="quarantine")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One read-only statement (SELECT / WITH).")],
+    fmt: FormatOpt = Format.table,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Run a read-only SQL query in the engine's dialect."""
+    with current_workspace(workspace, read_only=True) as ws:
+        result = ws.sql(query)
+    emit(result.to_pylist(), fmt)
+
+
+_PLUGINS = ("wanamaker.cli.attribute", "wanamaker.cli.funnel", "wanamaker.cli.demo")
+
+
+def _register_plugins() -> None:
+    for name in _PLUGINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(app)
+
+
+_register_plugins()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app; a WanamakerError is one line plus its fix (exit 1, usage 2)."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except WanamakerError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        if exc.fix:
+            err_console.print(f"[bold]fix:[/] {exc.fix}", highlight=False, soft_wrap=True)
+        sys.exit(2 if isinstance(exc, UsageError) else 1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        if os.environ.get("WANAMAKER_DEBUG"):
+            raise
+        err_console.print(f"[bold red]error:[/] unexpected {type(exc).__name__}: {exc}", highlight=False)
+        err_console.print("[bold]fix:[/] rerun with WANAMAKER_DEBUG=1 for the traceback and report it.")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

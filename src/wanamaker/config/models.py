@@ -1,0 +1,238 @@
+"""The two workspace files as typed models: ``wanamaker.yml`` (:class:`WorkspaceConfig`) and
+``plan.yml`` (:class:`Plan`). Every model forbids unknown keys (see DESIGN "Workspace")."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from wanamaker.config.durations import parse_duration
+
+
+def _duration(value: Any) -> timedelta:
+    return parse_duration(value)
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class ChannelSpec(Strict):
+    group: str = "other"
+    marketing: bool = True
+
+
+class UtmRule(Strict):
+    source: str | None = None
+    medium: str | None = None
+    campaign: str | None = None
+    channel: str
+
+
+class FunnelConfig(Strict):
+    stages: list[str] = ["visitor", "lead", "mql", "sal", "sql", "opportunity", "won"]
+    exits: list[str] = ["rejected", "recycled", "lost", "churned"]
+    sourced_rule: Literal["lead_source", "first_touch", "first_marketing_before_sales"] = "first_touch"
+
+    @model_validator(mode="after")
+    def _distinct(self) -> FunnelConfig:
+        both = set(self.stages) & set(self.exits)
+        if both:
+            raise ValueError(f"{sorted(both)} cannot be both a stage and an exit")
+        if len(self.stages) < 2:
+            raise ValueError("a funnel needs at least two stages")
+        return self
+
+
+class SlaRule(Strict):
+    name: str
+    from_stage: str = Field(alias="from")
+    to: Annotated[list[str], BeforeValidator(_as_list)]
+    within: Duration
+
+
+class CustomWeights(Strict):
+    first: float = 0.4
+    middle: float = 0.2
+    last: float = 0.4
+
+    @model_validator(mode="after")
+    def _sum(self) -> CustomWeights:
+        if min(self.first, self.middle, self.last) < 0 or abs(self.first + self.middle + self.last - 1) > 1e-9:
+            raise ValueError("custom_weights must be non-negative and sum to 1 (first + middle + last)")
+        return self
+
+
+class AttributionConfig(Strict):
+    lookback: Duration = timedelta(days=90)
+    milestone: str = "opportunity"
+    value: Literal["count", "pipeline", "revenue"] = "count"
+    level: Literal["person", "account"] = "person"
+    half_life: Duration = timedelta(days=7)
+    custom_weights: CustomWeights = CustomWeights()
+    exclude_channels: list[str] = []
+    exclude_touch_types: list[str] = []
+
+
+class IngestConfig(Strict):
+    orphans: Literal["quarantine", "warn"] = "quarantine"
+    future_tolerance: Duration = timedelta(days=1)
+    min_date: date = date(1990, 1, 1)
+
+
+_DEFAULT_CHANNELS: dict[str, ChannelSpec] = {
+    "paid_search": ChannelSpec(group="paid", marketing=True),
+    "paid_social": ChannelSpec(group="paid", marketing=True),
+    "display": ChannelSpec(group="paid", marketing=True),
+    "organic_search": ChannelSpec(group="organic", marketing=True),
+    "email": ChannelSpec(group="owned", marketing=True),
+    "webinar": ChannelSpec(group="owned", marketing=True),
+    "event": ChannelSpec(group="owned", marketing=True),
+    "content": ChannelSpec(group="owned", marketing=True),
+    "referral": ChannelSpec(group="earned", marketing=True),
+    "partner": ChannelSpec(group="earned", marketing=True),
+    "direct": ChannelSpec(group="direct", marketing=False),
+    "outbound_sdr": ChannelSpec(group="sales", marketing=False),
+}
+
+_DEFAULT_UTM = [
+    UtmRule(medium="cpc", channel="paid_search"),
+    UtmRule(medium="ppc", channel="paid_search"),
+    UtmRule(medium="paid_social", channel="paid_social"),
+    UtmRule(medium="display", channel="display"),
+    UtmRule(medium="organic", channel="organic_search"),
+    UtmRule(medium="email", channel="email"),
+    UtmRule(medium="webinar", channel="webinar"),
+    UtmRule(medium="event", channel="event"),
+    UtmRule(medium="referral", channel="referral"),
+    UtmRule(medium="partner", channel="partner"),
+    UtmRule(medium="(none)", channel="direct"),
+]
+
+
+class WorkspaceConfig(Strict):
+    connection: str = "duckdb:///wanamaker.duckdb"
+    timezone: str = "UTC"
+    currency: str = "USD"
+    fiscal_year_start: str = "01-01"
+    channels: dict[str, ChannelSpec] = _DEFAULT_CHANNELS
+    utm_rules: list[UtmRule] = _DEFAULT_UTM
+    funnel: FunnelConfig = FunnelConfig()
+    sla: list[SlaRule] = [
+        SlaRule.model_validate({"name": "mql_followup", "from": "mql", "to": "first_sales_touch", "within": "24h"}),
+        SlaRule.model_validate({"name": "sal_decision", "from": "mql", "to": ["sal", "rejected"], "within": "48h"}),
+    ]
+    attribution: AttributionConfig = AttributionConfig()
+    ingest: IngestConfig = IngestConfig()
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"'{value}' is not an IANA time zone such as UTC or Europe/Berlin") from exc
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        from wanamaker.schema.currencies import ISO_4217
+
+        if value.upper() not in ISO_4217:
+            raise ValueError(f"'{value}' is not an ISO-4217 currency code such as USD or EUR")
+        return value.upper()
+
+    @field_validator("fiscal_year_start")
+    @classmethod
+    def _fiscal(cls, value: str) -> str:
+        match = re.fullmatch(r"(\d\d)-(\d\d)", str(value))
+        if not match or not (1 <= int(match.group(1)) <= 12 and 1 <= int(match.group(2)) <= 28):
+            raise ValueError(f"'{value}' is not MM-DD (a month and a day up to 28), such as 01-01 or 04-01")
+        return value
+
+    @property
+    def fiscal_start_month(self) -> int:
+        return int(self.fiscal_year_start[:2])
+
+    def channel_group(self, channel: str) -> str:
+        spec = self.channels.get(channel)
+        return spec.group if spec else "other"
+
+
+# ---------------------------------------------------------------- plan.yml
+
+
+class Growth(Strict):
+    growth: float
+
+
+class Period(Strict):
+    from_: date = Field(alias="from")
+    to: date
+
+
+class Deliverable(Strict):
+    name: str
+    owner: str | None = None
+    due: date | None = None
+
+
+class JourneyStage(Strict):
+    stage: str
+    owner_team: str
+    deliverables: list[Deliverable] = []
+
+
+class Goal(Strict):
+    id: str
+    name: str
+    owner: str | None = None
+    team: str | None = None
+    metric: str
+    direction: Literal["increase", "decrease"] = "increase"
+    baseline: float | Literal["auto"] = "auto"
+    target: float | Growth
+    period: str | Period
+    parent: str | None = None
+    stands_alone: str | None = None
+    weight: float = 1.0
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, value: str | Period) -> str | Period:
+        if isinstance(value, str) and not re.fullmatch(r"FY\d{4}(-Q[1-4])?|\d{4}-\d\d", value):
+            raise ValueError(f"'{value}' is not a period; write FY2026, FY2026-Q1, 2026-03 or {{from: DATE, to: DATE}}")
+        return value
+
+
+class CustomMetric(Strict):
+    id: str
+    table: str
+    agg: Literal["count", "sum", "mean", "count_distinct"] = "count"
+    column: str | None = None
+    where: str | None = None
+    kind: Literal["effectiveness", "efficiency"] = "effectiveness"
+
+
+class Balance(Strict):
+    long_term_share: float = Field(0.46, ge=0, le=1)
+
+
+class Plan(Strict):
+    goals: list[Goal] = []
+    metrics: list[CustomMetric] = []
+    journey: list[JourneyStage] = []
+    balance: Balance = Balance()

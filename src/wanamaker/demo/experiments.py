@@ -1,0 +1,60 @@
+"""Randomised experiments of the demo company: holdout (lift) tests on three channels and a pricing
+test with two price points. Holdouts are assigned before anything happens, from their own streams,
+so the held-out people really receive no touch of the channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from wanamaker.demo.spec import DemoSpec, rng
+from wanamaker.demo.world import People
+
+
+@dataclass(frozen=True)
+class LiftTest:
+    experiment_id: str
+    channel: str
+    step: str  # the dose step the holdout removes the channel from
+    milestone: str  # what counts as converted
+    window: tuple[float, float]  # days before the end in which units enter the test (on the step's clock)
+    holdout: float = 0.15
+
+
+LIFT_TESTS: tuple[LiftTest, ...] = (
+    LiftTest("lift-paid-social", "paid_social", "lead", "lead", (-420.0, -300.0)),
+    LiftTest("lift-email-nurture", "email", "mql", "mql", (-360.0, -240.0)),
+    LiftTest("lift-display-retargeting", "display", "lead", "lead", (-240.0, -150.0)),
+)
+PRICING_ID = "pricing-smb-2026"
+
+
+def unit_clock(test: LiftTest, people: People) -> np.ndarray:
+    """When a unit enters the test: first visit for lead tests, potential lead time for nurture tests."""
+    return people.t0 if test.step == "lead" else people.t0 + people.w_lead
+
+
+def assignments(spec: DemoSpec, people: People, chunk: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per test: (in_test, held_out) masks over the chunk's people."""
+    out = {}
+    for t in LIFT_TESTS:
+        clock = unit_clock(t, people)
+        inside = (clock >= spec.days + t.window[0]) & (clock < spec.days + t.window[1])
+        held = inside & (rng(spec, f"holdout_{t.experiment_id}", chunk).random(people.n) < t.holdout)
+        out[t.experiment_id] = (inside, held)
+    return out
+
+
+def apply_holdouts(
+    doses: dict[str, dict[str, np.ndarray]], assign: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> np.ndarray:
+    """Zero the held-out units' doses in place; return the display holdout mask (display has no dose)."""
+    display = np.zeros(next(iter(assign.values()))[0].shape, dtype=bool)
+    for t in LIFT_TESTS:
+        held = assign[t.experiment_id][1]
+        if t.channel == "display":
+            display |= held
+        else:
+            doses[t.step][t.channel][held] = 0
+    return display

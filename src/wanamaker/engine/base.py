@@ -1,0 +1,78 @@
+"""What every engine's store does for the rest of wanamaker.
+
+Validation always happens in a DuckDB *staging* connection (DESIGN "Engines"); a store makes the
+target's rows visible there (:meth:`Store.expose`) and applies a :class:`CommitPlan` built there
+in one atomic step (:meth:`Store.commit`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+
+from wanamaker.engine.tables import columns_of, key_of, quote
+
+
+@dataclass(frozen=True)
+class TableWrite:
+    """Rows of staging table ``insert_from`` go into ``table``; rows whose key is in
+    staging table ``delete_from`` leave it first (upsert, quarantine resolution)."""
+
+    table: str
+    insert_from: str | None = None
+    delete_from: str | None = None
+
+
+@dataclass
+class CommitPlan:
+    writes: list[TableWrite] = field(default_factory=list)
+
+
+class Store(ABC):
+    engine: Literal["duckdb", "postgres", "spark"]
+
+    @abstractmethod
+    def staging(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection where validation runs (TEMP tables live here)."""
+
+    @abstractmethod
+    def ensure_tables(self) -> None:
+        """Create every contract and bookkeeping table that does not exist yet."""
+
+    @abstractmethod
+    def expose(self, table: str, as_name: str, columns: list[str] | None = None) -> None:
+        """Make the target's rows of ``table`` readable in staging as ``as_name``."""
+
+    @abstractmethod
+    def commit(self, plan: CommitPlan) -> None:
+        """Apply ``plan`` atomically: every write lands, or none does."""
+
+    @abstractmethod
+    def ibis(self) -> Any:
+        """The ibis backend for analyses."""
+
+    @abstractmethod
+    def list_tables(self) -> list[str]: ...
+
+    @abstractmethod
+    def write_result(self, name: str, data: pa.Table, mode: Literal["append", "replace"]) -> None:
+        """Write a result table (attribution runs, ground truth...) atomically."""
+
+    @abstractmethod
+    def query_arrow(self, sql: str) -> pa.Table:
+        """Run read-only SQL in the engine's own dialect."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+
+def key_match(table: str, left: str, right: str) -> str:
+    return " AND ".join(f"{left}.{quote(k)} = {right}.{quote(k)}" for k in key_of(table))
+
+
+def select_list(table: str) -> str:
+    return ", ".join(quote(c) for c, _ in columns_of(table))

@@ -1,0 +1,120 @@
+"""Reporting periods: calendar months, fiscal quarters and fiscal years, cut in the workspace time zone.
+
+Stored timestamps are naive UTC. A period is cut at local midnight in ``timezone`` (so a lead created at
+23:30 UTC on 31 March is an April lead in Europe/Berlin). The boundaries are computed here in Python
+with :mod:`zoneinfo` (exact across daylight-saving changes) and turned into one Ibis ``CASE`` expression,
+so labelling runs inside the engine, identically on DuckDB, PostgreSQL and Spark.
+
+Labels: ``2026-03`` for months, ``FY2026-Q1`` for fiscal quarters, ``FY2026`` for fiscal years. A fiscal
+year is named after the calendar year in which it ends: with ``fiscal_year_start: 04-01`` the year from
+1 April 2025 to 31 March 2026 is ``FY2026``; with ``01-01`` the fiscal year is the calendar year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import ibis
+import ibis.expr.types as ir
+
+PeriodKind = Literal["month", "quarter", "year"]
+PERIOD_KINDS: tuple[str, ...] = ("month", "quarter", "year")
+
+
+@dataclass(frozen=True)
+class Period:
+    """One reporting period: ``start`` inclusive, ``end`` exclusive, both naive UTC."""
+
+    label: str
+    start: datetime
+    end: datetime
+
+
+def _add_months(day: date, months: int) -> date:
+    total = day.year * 12 + (day.month - 1) + months
+    return date(total // 12, total % 12 + 1, day.day)
+
+
+def _fiscal_start(fiscal_year_start: str) -> tuple[int, int]:
+    month, day = fiscal_year_start.split("-")
+    return int(month), int(day)
+
+
+def _period_start(kind: PeriodKind, local: date, fiscal_year_start: str) -> date:
+    """The first local day of the period holding ``local``."""
+    if kind == "month":
+        return date(local.year, local.month, 1)
+    month, day = _fiscal_start(fiscal_year_start)
+    start = date(local.year, month, day)
+    if start > local:
+        start = date(local.year - 1, month, day)
+    if kind == "year":
+        return start
+    while _add_months(start, 3) <= local:
+        start = _add_months(start, 3)
+    return start
+
+
+def _label(kind: PeriodKind, start: date, fiscal_year_start: str) -> str:
+    if kind == "month":
+        return f"{start.year:04d}-{start.month:02d}"
+    month, day = _fiscal_start(fiscal_year_start)
+    year_start = _period_start("year", start, fiscal_year_start)
+    year_end = _add_months(year_start, 12) - timedelta(days=1)
+    if kind == "year":
+        return f"FY{year_end.year}"
+    quarter = ((start.year - year_start.year) * 12 + start.month - year_start.month) // 3 + 1
+    return f"FY{year_end.year}-Q{quarter}"
+
+
+def _to_utc(local: date, tz: ZoneInfo) -> datetime:
+    aware = datetime(local.year, local.month, local.day, tzinfo=tz)
+    return aware.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _to_local(ts: datetime, tz: ZoneInfo) -> date:
+    return ts.replace(tzinfo=timezone.utc).astimezone(tz).date()
+
+
+def periods_between(
+    kind: PeriodKind, first: datetime, last: datetime, tz: str = "UTC", fiscal_year_start: str = "01-01"
+) -> list[Period]:
+    """Every period from the one holding ``first`` to the one holding ``last`` (naive UTC times).
+
+    >>> [p.label for p in periods_between("quarter", datetime(2025, 12, 31), datetime(2026, 4, 1), "UTC", "04-01")]
+    ['FY2026-Q3', 'FY2026-Q4', 'FY2027-Q1']
+    >>> p = periods_between("month", datetime(2026, 3, 31, 23, 30), datetime(2026, 3, 31, 23, 30), "Europe/Berlin")
+    >>> (p[0].label, p[0].start)
+    ('2026-04', datetime.datetime(2026, 3, 31, 22, 0))
+    """
+    zone = ZoneInfo(tz)
+    step = {"month": 1, "quarter": 3, "year": 12}[kind]
+    start = _period_start(kind, _to_local(first, zone), fiscal_year_start)
+    end_local = _to_local(last, zone)
+    out: list[Period] = []
+    while start <= end_local:
+        nxt = _add_months(start, step)
+        out.append(Period(_label(kind, start, fiscal_year_start), _to_utc(start, zone), _to_utc(nxt, zone)))
+        start = nxt
+    return out
+
+
+def period_of(kind: PeriodKind, ts: datetime, tz: str = "UTC", fiscal_year_start: str = "01-01") -> Period:
+    """The period holding one naive-UTC time."""
+    return periods_between(kind, ts, ts, tz, fiscal_year_start)[0]
+
+
+def label_expr(ts: ir.TimestampValue, periods: list[Period]) -> ir.StringValue:
+    """An Ibis expression giving the label of the period holding ``ts`` (null outside ``periods``)."""
+    if not periods:
+        return ibis.null().cast("string")
+    branches = [
+        (ts < ibis.literal(p.end, type="timestamp"), ibis.literal(p.label, type="string")) for p in periods
+    ]
+    inside = (ts >= ibis.literal(periods[0].start, type="timestamp")) & (
+        ts < ibis.literal(periods[-1].end, type="timestamp")
+    )
+    return ibis.ifelse(inside, ibis.cases(*branches), ibis.null().cast("string"))

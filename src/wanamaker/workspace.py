@@ -1,0 +1,182 @@
+"""A workspace: a folder with ``wanamaker.yml``, ``plan.yml`` and (by default) the DuckDB file.
+
+``wanamaker.open(path)`` returns a :class:`Workspace`; commands find the workspace in the current
+directory or its nearest parent holding ``wanamaker.yml``, or the one ``--workspace`` /
+``WANAMAKER_WORKSPACE`` names (DESIGN "Workspace").
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+
+from wanamaker.config.loader import CONFIG_FILE, DEFAULT_CONFIG, DEFAULT_PLAN, PLAN_FILE, load_config
+from wanamaker.config.models import Plan, WorkspaceConfig
+from wanamaker.engine.base import Store
+from wanamaker.engine.tables import SYSTEM_TABLES
+from wanamaker.engine.url import Connection, parse_connection
+from wanamaker.errors import UsageError, WorkspaceNotFound
+from wanamaker.ingest.report import LoadResult
+from wanamaker.schema.contracts import TABLES, contract
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The workspace for a command: ``WANAMAKER_WORKSPACE``, else ``start`` or its nearest parent."""
+    env = os.environ.get("WANAMAKER_WORKSPACE")
+    if start is None and env:
+        start = Path(env)
+        if not (start / CONFIG_FILE).exists():
+            raise WorkspaceNotFound(
+                f"WANAMAKER_WORKSPACE points to {start}, which holds no {CONFIG_FILE}.",
+                fix="Set it to a folder made by `wanamaker init`, or unset it.",
+            )
+        return start.resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).exists():
+            return folder
+    raise WorkspaceNotFound(
+        f"no {CONFIG_FILE} in {here} or any folder above it.",
+        fix="Run `wanamaker init DIR` to make a workspace, or pass --workspace DIR.",
+    )
+
+
+def init(path: str | Path, *, connection: str = "duckdb:///wanamaker.duckdb", force: bool = False) -> Path:
+    """Create a workspace folder with the default ``wanamaker.yml`` and ``plan.yml``."""
+    root = Path(path)
+    root.mkdir(parents=True, exist_ok=True)
+    config = root / CONFIG_FILE
+    if config.exists() and not force:
+        raise UsageError(f"{config} already exists.", fix="Use another folder, or pass --force to overwrite it.")
+    config.write_text(DEFAULT_CONFIG.format(connection=connection), encoding="utf-8")
+    plan = root / PLAN_FILE
+    if not plan.exists() or force:
+        plan.write_text(DEFAULT_PLAN, encoding="utf-8")
+    (root / "reports").mkdir(exist_ok=True)
+    ws = open_workspace(root)
+    ws.close()
+    return root.resolve()
+
+
+def _make_store(conn: Connection, read_only: bool) -> Store:
+    if conn.engine == "duckdb":
+        from wanamaker.engine.duckdb_store import DuckDBStore
+
+        assert conn.path is not None
+        if read_only and not conn.path.exists():
+            read_only = False
+        return DuckDBStore(conn.path, read_only=read_only)
+    if conn.engine == "postgres":
+        from wanamaker.engine.postgres_store import PostgresStore
+
+        return PostgresStore(conn.url)
+    from wanamaker.engine.spark_store import SparkStore
+
+    assert conn.path is not None
+    return SparkStore(conn.path, conn.master)
+
+
+class Workspace:
+    """An open workspace: its config, its plan and its engine."""
+
+    def __init__(self, root: Path, *, read_only: bool = False) -> None:
+        self.root = root.resolve()
+        self.config: WorkspaceConfig
+        self.plan: Plan
+        self.config, self.plan = load_config(self.root)
+        self.connection = parse_connection(self.config.connection, self.root)
+        self.engine: Literal["duckdb", "postgres", "spark"] = self.connection.engine
+        self.read_only = read_only
+        self.store = _make_store(self.connection, read_only)
+        if not read_only:
+            self.store.ensure_tables()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r}, engine={self.engine!r})"
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ----------------------------------------------------------------- data access
+    @property
+    def con(self) -> Any:
+        """The ibis backend (DuckDB, PostgreSQL or PySpark) for analyses."""
+        return self.store.ibis()
+
+    def table(self, name: str) -> Any:
+        """A table as an ibis expression (contract, bookkeeping or result table)."""
+        if name not in TABLES and name not in SYSTEM_TABLES and not self.has_table(name):
+            contract(name)  # raises with the valid names
+        return self.con.table(name)
+
+    def has_table(self, name: str) -> bool:
+        return name in self.store.list_tables()
+
+    def tables(self) -> list[str]:
+        return self.store.list_tables()
+
+    def write_table(self, name: str, data: pa.Table, mode: Literal["append", "replace"] = "append") -> None:
+        """Write a result table atomically (every engine; Spark through the manifest)."""
+        if name in TABLES or name in SYSTEM_TABLES:
+            raise UsageError(f"{name} is loaded with `wanamaker load`, not written directly.",
+                             fix="Use Workspace.load or `wanamaker load`.")
+        self.store.write_result(name, data, mode)
+
+    def sql(self, query: str) -> pa.Table:
+        """Run read-only SQL in the engine's dialect (DuckDB SQL over the Parquet warehouse on Spark)."""
+        from wanamaker.sqlguard import ensure_read_only
+
+        ensure_read_only(query, self.engine)
+        return self.store.query_arrow(query)
+
+    # ----------------------------------------------------------------- ingest
+    def load(
+        self,
+        files: Sequence[str | Path],
+        *,
+        table: str | None = None,
+        mapping: str | Path | None = None,
+        preset: str | None = None,
+        upsert: bool = False,
+        dry_run: bool = False,
+        strict: bool = False,
+        progress: Callable[[str], None] | None = None,
+    ) -> LoadResult:
+        """Load files the way ``wanamaker load`` does (DESIGN "Ingest: nothing is lost")."""
+        from wanamaker.ingest.pipeline import Loader, resolve_mapping
+
+        self._writable()
+        resolved = resolve_mapping(table, mapping, preset)
+        loader = Loader(self.store, self.config, upsert=upsert, dry_run=dry_run, progress=progress)
+        result = loader.load_files(files, table, resolved)
+        del strict  # the CLI turns quarantined rows into exit 1 under --strict
+        return result
+
+    def retry(self, table: str | None = None, *, dry_run: bool = False,
+              progress: Callable[[str], None] | None = None) -> LoadResult:
+        """Re-read quarantined rows after the mapping or config was fixed."""
+        from wanamaker.ingest.pipeline import Loader
+
+        self._writable()
+        loader = Loader(self.store, self.config, dry_run=dry_run, retry=True, progress=progress)
+        return loader.retry_quarantine(table)
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise UsageError("this workspace was opened read-only.", fix="Open it with read_only=False.")
+
+
+def open_workspace(path: str | Path | None = None, *, read_only: bool = False) -> Workspace:
+    """Open the workspace at ``path`` (or the one found from the current directory)."""
+    root = find_root(Path(path) if path is not None else None)
+    return Workspace(root, read_only=read_only)
