@@ -148,8 +148,12 @@ def read_raw(con: duckdb.DuckDBPyConnection, prepared: PreparedFile, table: str,
     con.execute(f"DROP TABLE IF EXISTS {reject_scan}")
     try:
         if prepared.kind == "csv":
+            delimiter, names = sniff_header(prepared)
+            delim = _sql_str(delimiter)
+            spec = ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names)
             reader = (
-                f"read_csv({src}, all_varchar=true, header=true, quote='\"', escape='\"', "
+                f"read_csv({src}, header=true, auto_detect=false, columns={{{spec}}}, quote='\"', escape='\"', "
+                f"delim={delim}, "
                 f"store_rejects=true, rejects_table='{reject_table}', rejects_scan='{reject_scan}', "
                 f"null_padding=false, compression='{'gzip' if prepared.compressed else 'none'}', "
                 f"strict_mode=true, sample_size=20480)"
@@ -183,8 +187,13 @@ def read_raw(con: duckdb.DuckDBPyConnection, prepared: PreparedFile, table: str,
         if rejects:
             _renumber(con, table, [r[0] for r in rejects])
     if prepared.kind != "csv":
-        # non-text values (JSON numbers, Parquet types) become VARCHAR for uniform validation
-        casts = ", ".join(f'CAST("{h}" AS VARCHAR) AS "{h}"' for h in (x.replace('"', '""') for x in headers))
+        # non-text values (JSON numbers, Parquet types) become VARCHAR for uniform validation;
+        # JSON-typed values lose their quotes
+        types = {d[0]: str(d[1]) for d in described}
+        casts = ", ".join(
+            (f'("{h}" ->> \'$\') AS "{h}"' if types.get(raw_h, "").upper() == "JSON" else f'CAST("{h}" AS VARCHAR) AS "{h}"')
+            for raw_h, h in ((x, x.replace('"', '""')) for x in headers)
+        )
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {casts}{',' if casts else ''} _file, _line + 0 AS _line "
             f"FROM {table}"
@@ -193,6 +202,34 @@ def read_raw(con: duckdb.DuckDBPyConnection, prepared: PreparedFile, table: str,
         con.execute(f"UPDATE {table} SET _line = _line + 1")  # the header is line 1
     rows = int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
     return RawRead(headers=headers, rows=rows, rejects=rejects)
+
+
+def sniff_header(prepared: PreparedFile) -> tuple[str, list[str]]:
+    """The delimiter (the most frequent of , ; tab | outside quotes) and the column names of the
+    header line; repeated or empty names get a suffix so that every column is kept."""
+    import csv
+
+    opener = gzip.open if prepared.compressed else open
+    with opener(prepared.read_path, "rb") as fh:  # type: ignore[operator]
+        first = fh.readline(1 << 20).decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+    counts: dict[str, int] = {}
+    quoted = False
+    for ch in first:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in ",;\t|":
+            counts[ch] = counts.get(ch, 0) + 1
+    delimiter = max(counts, key=lambda k: counts[k]) if counts else ","
+    raw = next(csv.reader([first], delimiter=delimiter, quotechar='"'), [])
+    names: list[str] = []
+    for index, name in enumerate(raw):
+        base = name.strip() or f"column{index + 1}"
+        candidate, n = base, 1
+        while candidate in names:
+            n += 1
+            candidate = f"{base}_{n}"
+        names.append(candidate)
+    return delimiter, names
 
 
 def _renumber(con: duckdb.DuckDBPyConnection, table: str, reject_lines: list[int]) -> None:

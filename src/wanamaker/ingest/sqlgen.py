@@ -42,7 +42,12 @@ def candidate_select(mapping: TableMapping, headers: list[str], raw: str, label:
         cells.append(f"{_cell(spec, present, label, value_col)} AS {quote(col.name)}")
     keep = f"COALESCE(({mapping.where}), false)" if mapping.where else "true"
     part = lit(label) if label is not None else "''"
-    where = f" WHERE NULLIF(TRIM(CAST({quote(value_col)} AS VARCHAR)), '') IS NOT NULL" if value_col else ""
+    if value_col:
+        # unpivot: the label and the cell are visible to `sql:` and `where:` as _label and _value
+        raw = f"(SELECT *, {lit(label or '')} AS _label, {quote(value_col)} AS _value FROM {raw})"
+        where = f" WHERE NULLIF(TRIM(CAST({quote(value_col)} AS VARCHAR)), '') IS NOT NULL"
+    else:
+        where = ""
     return f"SELECT _file, _line, {part} AS _part, {keep} AS _keep, {', '.join(cells)} FROM {raw}{where}"
 
 
