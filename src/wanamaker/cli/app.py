@@ -154,7 +154,9 @@ _register_plugins()
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; a WanamakerError is one line plus its fix (exit 1, usage 2)."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except WanamakerError as exc:
         err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         if exc.fix:

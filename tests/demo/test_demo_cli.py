@@ -1,0 +1,31 @@
+"""`wanamaker demo` end to end on the small world, through the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+import wanamaker
+from wanamaker.cli.app import app
+
+
+def test_demo_small_end_to_end(tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    result = CliRunner().invoke(app, ["demo", str(root), "--size", "small", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    assert "quarantined" in result.output and "Next steps" in result.output
+    with wanamaker.open(root) as ws:
+        counts = {t: ws.sql(f"SELECT count(*) AS n FROM {t}").column("n")[0].as_py()
+                  for t in ("accounts", "people", "touchpoints", "opportunities", "stage_events", "campaigns",
+                            "spend", "work_items", "approvals", "survey_responses", "experiments", "identities",
+                            "revenue", "team_members", "ground_truth", "ground_truth_experiments", "demo_planted")}  # fmt: skip
+        assert all(n > 0 for n in counts.values()), counts
+        assert counts["touchpoints"] >= 100_000 and counts["accounts"] >= 500
+        reasons = ws.sql("SELECT DISTINCT reason_code FROM _quarantine").column("reason_code").to_pylist()
+        assert len(reasons) >= 5, reasons
+        channels = set(ws.sql("SELECT DISTINCT channel FROM touchpoints").column("channel").to_pylist())
+        assert {"paid_search", "display", "email", "webinar", "event", "outbound_sdr", "direct", "content"} <= channels
+        planted = set(ws.sql("SELECT code FROM demo_planted").column("code").to_pylist())
+        assert {"orphan_goal", "infeasible_target", "efficiency_only_chain", "conflicting_offers", "promotion_gap"} <= planted
+        assert ws.plan.goals and any(g.parent is None and g.stands_alone is None for g in ws.plan.goals[1:])
