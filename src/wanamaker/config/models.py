@@ -228,7 +228,7 @@ class CustomMetric(Strict):
 
 
 class Balance(Strict):
-    long_term_share: float = Field(0.46, ge=0, le=1)
+    long_term_share: float = Field(default=0.46, ge=0, le=1)
 
 
 class Plan(Strict):

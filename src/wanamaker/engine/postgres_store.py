@@ -64,7 +64,7 @@ class PostgresStore(Store):
     def ensure_tables(self) -> None:
         with self.pg.cursor() as cur:
             for table in all_tables():
-                cur.execute(create_sql(table, "postgres"))  # type: ignore[arg-type]
+                cur.execute(create_sql(table, "postgres"))
         self.pg.commit()
 
     def expose(self, table: str, as_name: str, columns: list[str] | None = None) -> None:
@@ -76,7 +76,7 @@ class PostgresStore(Store):
         os.close(fd)
         try:
             with self.pg.cursor() as cur, open(path, "wb") as fh:
-                with cur.copy(f"COPY (SELECT {select} FROM {quote(table)}) TO STDOUT (FORMAT csv)") as copy:  # type: ignore[arg-type]
+                with cur.copy(f"COPY (SELECT {select} FROM {quote(table)}) TO STDOUT (FORMAT csv)") as copy:
                     for chunk in copy:
                         fh.write(chunk)
             self.pg.rollback()
@@ -110,17 +110,17 @@ class PostgresStore(Store):
                     target = quote(write.table)
                     if write.delete_from:
                         tmp = f"_wm_del_{i}"
-                        cur.execute(f"CREATE TEMP TABLE {tmp} (LIKE {target}) ON COMMIT DROP")  # type: ignore[arg-type]
+                        cur.execute(f"CREATE TEMP TABLE {tmp} (LIKE {target}) ON COMMIT DROP")
                         self._copy_in(cur, write.delete_from, tmp, write.table)
                         cur.execute(
-                            f"DELETE FROM {target} AS t USING {tmp} AS d WHERE {key_match(write.table, 't', 'd')}"  # type: ignore[arg-type]
+                            f"DELETE FROM {target} AS t USING {tmp} AS d WHERE {key_match(write.table, 't', 'd')}"
                         )
                     if write.insert_from:
                         tmp = f"_wm_ins_{i}"
-                        cur.execute(f"CREATE TEMP TABLE {tmp} (LIKE {target}) ON COMMIT DROP")  # type: ignore[arg-type]
+                        cur.execute(f"CREATE TEMP TABLE {tmp} (LIKE {target}) ON COMMIT DROP")
                         self._copy_in(cur, write.insert_from, tmp, write.table)
                         cols = select_list(write.table)
-                        cur.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {tmp}")  # type: ignore[arg-type]
+                        cur.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {tmp}")
             self.pg.commit()
         except BaseException:
             self.pg.rollback()
@@ -154,9 +154,9 @@ class PostgresStore(Store):
             self._duck.execute(f"COPY (SELECT * FROM _wm_result) TO '{path}' (FORMAT csv, HEADER false)")
             with self.pg.cursor() as cur:
                 if mode == "replace":
-                    cur.execute(f"DROP TABLE IF EXISTS {quote(name)}")  # type: ignore[arg-type]
-                cur.execute(f"CREATE TABLE IF NOT EXISTS {quote(name)} ({cols})")  # type: ignore[arg-type]
-                with cur.copy(f"COPY {quote(name)} ({names}) FROM STDIN (FORMAT csv)") as copy, open(path, "rb") as fh:  # type: ignore[arg-type]
+                    cur.execute(f"DROP TABLE IF EXISTS {quote(name)}")
+                cur.execute(f"CREATE TABLE IF NOT EXISTS {quote(name)} ({cols})")
+                with cur.copy(f"COPY {quote(name)} ({names}) FROM STDIN (FORMAT csv)") as copy, open(path, "rb") as fh:
                     while chunk := fh.read(_CHUNK):
                         copy.write(chunk)
             self.pg.commit()
@@ -171,12 +171,12 @@ class PostgresStore(Store):
         with self.pg.cursor() as cur:
             try:
                 cur.execute("SET TRANSACTION READ ONLY")
-                cur.execute(sql)  # type: ignore[arg-type]
+                cur.execute(sql)
                 names = [d.name for d in cur.description or []]
                 rows = cur.fetchall()
             finally:
                 self.pg.rollback()
-        cols = list(zip(*rows)) if rows else [[] for _ in names]
+        cols: list[tuple[Any, ...]] = list(zip(*rows)) if rows else [() for _ in names]
         return pa.table({n: pa.array(list(c)) for n, c in zip(names, cols)})
 
     def close(self) -> None:

@@ -73,14 +73,15 @@ class SparkStore(Store):
 
     def _write_manifest(self, tables: dict[str, str]) -> None:
         current = self.manifest()
-        new = {"version": int(current["version"]) + 1, "tables": {**current["tables"], **tables}}
+        live: dict[str, str] = {**current["tables"], **tables}
+        new = {"version": int(current["version"]) + 1, "tables": live}
         tmp = self.warehouse / f".{MANIFEST}.{uuid.uuid4().hex}"
         with open(tmp, "w") as fh:
             json.dump(new, fh, indent=1, sort_keys=True)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.warehouse / MANIFEST)
-        self._collect_garbage(new["tables"])
+        self._collect_garbage(live)
 
     def _collect_garbage(self, live: dict[str, str]) -> None:
         """Keep the live version of each table and the one before it; remove older ones."""

@@ -67,7 +67,7 @@ SYSTEM_KEYS: dict[str, tuple[str, ...]] = {
 def columns_of(table: str) -> list[tuple[str, str]]:
     """(name, neutral type) of every stored column of a contract or system table."""
     if table in TABLES:
-        cols = [(c.name, c.type) for c in TABLES[table].columns]
+        cols: list[tuple[str, str]] = [(c.name, str(c.type)) for c in TABLES[table].columns]
         return cols + [(b, "string") for b in BOOKKEEPING]
     return list(SYSTEM_TABLES[table])
 

@@ -210,7 +210,7 @@ def sniff_header(prepared: PreparedFile) -> tuple[str, list[str]]:
     import csv
 
     opener = gzip.open if prepared.compressed else open
-    with opener(prepared.read_path, "rb") as fh:  # type: ignore[operator]
+    with opener(prepared.read_path, "rb") as fh:
         first = fh.readline(1 << 20).decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
     counts: dict[str, int] = {}
     quoted = False

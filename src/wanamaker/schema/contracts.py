@@ -53,8 +53,7 @@ class TableContract:
 BOOKKEEPING = ("_load_id", "_source", "_row_hash")
 
 C = Column
-_TS = "timestamp"
-_MONEY = dict(type="float64")
+_TS: ColumnType = "timestamp"
 
 TABLES: dict[str, TableContract] = {
     t.name: t
