@@ -245,10 +245,12 @@ class Loader:
     # ------------------------------------------------------------------ one table
     def _table(self, tm: TableMapping, sources: list[Source], reads: list[RawRead], origin: str
                ) -> tuple[TableReport, list[TableWrite], int]:
+        """Candidates, types, reasons, hashes and first occurrences in one pass; then the
+        checks that need other tables (orphans, the target) only where they can matter."""
         con = self.con
         t = tm.table
         c = TABLES[t]
-        cand, typed = f"wm_cand_{t}", f"wm_typed_{t}"
+        typed = f"wm_typed_{t}"
         selects: list[str] = []
         for index, read in enumerate(reads):
             raw = f"wm_raw_{index}"
@@ -259,16 +261,16 @@ class Loader:
             else:
                 selects.append(sqlgen.candidate_select(tm, read.headers, raw, None, None))
         if not selects:
-            selects.append(sqlgen.candidate_select(tm, [], "wm_raw_0", None, None) + " WHERE false")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {cand} AS {' UNION ALL '.join(selects)}")
+            selects.append(f"SELECT * FROM ({sqlgen.candidate_select(tm, [], 'wm_raw_0', None, None)}) WHERE false")
+        cand = f"({' UNION ALL '.join(selects)})"
         retry_set = ""
         if self.retry:
             # only the candidates that were themselves in quarantine are read again
             pairs = [(i, line, part) for i, s in enumerate(sources) for line, part, _ in s.retry_rows]
             con.execute("CREATE OR REPLACE TEMP TABLE wm_retry_set (_file INTEGER, _line BIGINT, _part VARCHAR)")
             con.executemany("INSERT INTO wm_retry_set VALUES (?, ?, ?)", pairs)
-            con.execute(f"DELETE FROM {cand} WHERE NOT EXISTS (SELECT 1 FROM wm_retry_set r WHERE r._file = {cand}._file "
-                        f"AND r._line = {cand}._line AND r._part = {cand}._part)")
+            cand = (f"(SELECT * FROM {cand} c WHERE EXISTS (SELECT 1 FROM wm_retry_set r WHERE r._file = c._file "
+                    f"AND r._line = c._line AND r._part = c._part))")
             retry_set = "wm_retry_set"
         # malformed lines: one candidate for this table each
         rejects = [(i, line, text, msg) for i, read in enumerate(reads) for line, text, msg in read.rejects]
@@ -276,23 +278,40 @@ class Loader:
         if rejects:
             con.executemany("INSERT INTO wm_rejects VALUES (?, ?, ?, ?)", rejects)
 
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {typed} AS {sqlgen.typed_select(tm, self.rules, cand)}")
         # previously quarantined from the same file content and line (not on retry)
-        qmatch = (
+        any_q = not self.retry and bool(con.execute(
+            f"SELECT count(*) FROM wm_quarantine q JOIN wm_files f ON q.file_sha = f.sha "
+            f"WHERE q.table_name = {sqlgen.lit(t)} AND q.resolved_by IS NULL").fetchone()[0])  # type: ignore[index]
+        qdup = (
             f"EXISTS (SELECT 1 FROM wm_quarantine q JOIN wm_files f ON q.file_sha = f.sha WHERE f._file = x._file "
             f"AND q.line = x._line AND q.part = x._part AND q.table_name = {sqlgen.lit(t)} AND q.resolved_by IS NULL)"
+            if any_q else "false"
         )
-        no_q = "false" if self.retry else qmatch
-        con.execute(f"ALTER TABLE {typed} ADD COLUMN _bucket VARCHAR")
-        con.execute(f"UPDATE {typed} AS x SET _bucket = CASE WHEN NOT _keep THEN 'skipped' "
-                    f"WHEN {no_q} THEN 'dup_quarantined' WHEN _code IS NOT NULL THEN 'quarantined' END")
-        # derived key, hash
-        if c.derived_key and not any(k in tm.columns for k in c.key):
-            con.execute(f"UPDATE {typed} SET {quote('__t_' + c.key[0])} = {sqlgen.derived_key_expr(t)} WHERE _bucket IS NULL")
-        con.execute(f"ALTER TABLE {typed} ADD COLUMN _row_hash VARCHAR")
-        con.execute(f"UPDATE {typed} SET _row_hash = {sqlgen.row_hash_expr(t, '__t_')} WHERE _bucket IS NULL")
+        key_col = c.key[0]
+        derive = c.derived_key and not any(k in tm.columns for k in c.key)
+        key_expr = (f"CASE WHEN _pre IS NULL THEN {sqlgen.derived_key_expr(t)} END" if derive
+                    else quote("__t_" + key_col))
+        step1 = (
+            f"SELECT x.*, CASE WHEN NOT _keep THEN 'skipped' WHEN {qdup} THEN 'dup_quarantined' "
+            f"WHEN _code IS NOT NULL THEN 'quarantined' END AS _pre FROM ({sqlgen.typed_select(tm, self.rules, cand)}) x"
+        )
+        step2 = (f"SELECT * EXCLUDE ({quote('__t_' + key_col)}), {key_expr} AS {quote('__t_' + key_col)} FROM ({step1})"
+                 if derive else f"SELECT * FROM ({step1})")
+        tkeys = ", ".join(quote("__t_" + k) for k in c.key)
+        step3 = f"SELECT *, CASE WHEN _pre IS NULL THEN {sqlgen.row_hash_expr(t, '__t_')} END AS _row_hash FROM ({step2})"
+        key_txt = sqlgen.key_text_expr(t, "__t_")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT * EXCLUDE (_rk, _fh, _pre, _code, _reason), "
+            f"CASE WHEN _pre IS NOT NULL THEN _pre WHEN _rk > 1 AND _row_hash = _fh THEN 'dup_command' "
+            f"WHEN _rk > 1 THEN 'quarantined' END AS _bucket, "
+            f"CASE WHEN _pre IS NULL AND _rk > 1 AND _row_hash <> _fh THEN 'key_conflict' ELSE _code END AS _code, "
+            f"CASE WHEN _pre IS NULL AND _rk > 1 AND _row_hash <> _fh THEN 'key ' || {key_txt} || "
+            f"' appears earlier in this load with different content' ELSE _reason END AS _reason "
+            f"FROM (SELECT *, row_number() OVER w AS _rk, first_value(_row_hash) OVER w AS _fh FROM ({step3}) "
+            f"WINDOW w AS (PARTITION BY _pre IS NULL, {tkeys} ORDER BY _file, _line, _part))"
+        )
         self._orphans(tm, typed)
-        self._keys(tm, typed)
+        self._against_target(tm, typed)
         return self._buckets(tm, typed, sources, origin, retry_set)
 
     def _orphans(self, tm: TableMapping, typed: str) -> None:
@@ -314,7 +333,7 @@ class Loader:
                 continue
             union = f"SELECT {quote(ref_col)} AS k FROM wm_ref_{ref_table}"
             if has_new:
-                union += f" UNION ALL SELECT {quote('__t_' + ref_col)} FROM {new_rows} WHERE _bucket IS NULL OR _bucket = 'loaded'"
+                union += f" UNION ALL SELECT {quote('__t_' + ref_col)} FROM {new_rows} WHERE _bucket IS NULL OR _bucket = 'upsert'"
             cond = (f"{quote('__t_' + col.name)} IS NOT NULL AND NOT EXISTS "
                     f"(SELECT 1 FROM ({union}) r WHERE r.k = {quote('__t_' + col.name)})")
             if self.config.ingest.orphans == "warn":
@@ -328,39 +347,25 @@ class Loader:
                 f"{sqlgen.lit(f' is not a known {ref_table}.{ref_col}')} WHERE _bucket IS NULL AND {cond}"
             )
 
-    def _keys(self, tm: TableMapping, typed: str) -> None:
-        """First occurrence of a key in the command wins; then compare with the target."""
+    def _against_target(self, tm: TableMapping, typed: str) -> None:
+        """Compare with rows already loaded: equal is a duplicate, different a conflict (or upsert)."""
         con = self.con
         t = tm.table
         keys = TABLES[t].key
-        tkeys = ", ".join(quote("__t_" + k) for k in keys)
-        con.execute(f"ALTER TABLE {typed} ADD COLUMN _first_hash VARCHAR")
-        con.execute(f"ALTER TABLE {typed} ADD COLUMN _rank BIGINT")
-        con.execute(
-            f"UPDATE {typed} AS x SET _rank = r.rk, _first_hash = r.fh FROM (SELECT _file, _line, _part, "
-            f"row_number() OVER w AS rk, first_value(_row_hash) OVER w AS fh FROM {typed} WHERE _bucket IS NULL "
-            f"WINDOW w AS (PARTITION BY {tkeys} ORDER BY _file, _line, _part)) r "
-            f"WHERE x._file = r._file AND x._line = r._line AND x._part = r._part AND x._bucket IS NULL"
-        )
-        key_txt = sqlgen.key_text_expr(t, "__t_")
-        con.execute(
-            f"UPDATE {typed} SET _bucket = CASE WHEN _row_hash = _first_hash THEN 'dup_command' ELSE 'quarantined' END, "
-            f"_code = CASE WHEN _row_hash = _first_hash THEN NULL ELSE 'key_conflict' END, "
-            f"_reason = CASE WHEN _row_hash = _first_hash THEN NULL ELSE 'key ' || {key_txt} || "
-            f"' appears earlier in this load with different content' END WHERE _bucket IS NULL AND _rank > 1"
-        )
         self.store.expose(t, f"wm_existing_{t}", [*keys, "_row_hash"])
+        if not con.execute(f"SELECT 1 FROM wm_existing_{t} LIMIT 1").fetchall():
+            return
+        key_txt = sqlgen.key_text_expr(t, "__t_")
         match = " AND ".join(f"e.{quote(k)} = x.{quote('__t_' + k)}" for k in keys)
+        up = "true" if self.upsert else "false"
         con.execute(
             f"UPDATE {typed} AS x SET _bucket = CASE WHEN e._row_hash = x._row_hash THEN 'dup_loaded' "
-            f"WHEN {'true' if self.upsert else 'false'} THEN 'upsert' ELSE 'quarantined' END, "
-            f"_code = CASE WHEN e._row_hash = x._row_hash OR {'true' if self.upsert else 'false'} THEN NULL "
-            f"ELSE 'key_conflict' END, "
-            f"_reason = CASE WHEN e._row_hash = x._row_hash OR {'true' if self.upsert else 'false'} THEN NULL "
+            f"WHEN {up} THEN 'upsert' ELSE 'quarantined' END, "
+            f"_code = CASE WHEN e._row_hash = x._row_hash OR {up} THEN NULL ELSE 'key_conflict' END, "
+            f"_reason = CASE WHEN e._row_hash = x._row_hash OR {up} THEN NULL "
             f"ELSE 'key ' || {key_txt} || ' is already loaded with different content (use --upsert to replace it)' END "
             f"FROM wm_existing_{t} AS e WHERE x._bucket IS NULL AND {match}"
         )
-        con.execute(f"UPDATE {typed} SET _bucket = 'loaded' WHERE _bucket IS NULL OR _bucket = 'upsert'")
 
     def _buckets(self, tm: TableMapping, typed: str, sources: list[Source], origin: str, retry_set: str
                  ) -> tuple[TableReport, list[TableWrite], int]:
@@ -372,7 +377,7 @@ class Loader:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE wm_load_{t} AS SELECT {contract_cols}, {lid} AS _load_id, "
             f"{source_expr} AS _source, x._row_hash, x._file AS _wm_file FROM {typed} x JOIN wm_files f USING (_file) "
-            f"WHERE x._bucket = 'loaded' ORDER BY x._file, x._line, x._part"
+            f"WHERE x._bucket IS NULL OR x._bucket = 'upsert'"
         )
         keys = ", ".join(quote(k) for k in TABLES[t].key)
         if self.upsert:
@@ -466,7 +471,7 @@ class Loader:
         report = TableReport(t)
         counts: dict[str, dict[int, int]] = {}
         queries = {
-            "read": f"SELECT _file, count(*) FROM (SELECT _file FROM wm_cand_{t} UNION ALL SELECT _file FROM wm_rejects) GROUP BY 1",
+            "read": f"SELECT _file, count(*) FROM (SELECT _file FROM wm_typed_{t} UNION ALL SELECT _file FROM wm_rejects) GROUP BY 1",
             "loaded": f"SELECT _wm_file, count(*) FROM wm_load_{t} GROUP BY 1",
             "quarantined": f"SELECT _wm_file, count(*) FROM wm_quar_{t} GROUP BY 1",
             "duplicates": f"SELECT _wm_file, count(*) FROM wm_dup_{t} GROUP BY 1",
