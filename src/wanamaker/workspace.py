@@ -171,6 +171,31 @@ class Workspace:
         loader = Loader(self.store, self.config, dry_run=dry_run, retry=True, progress=progress)
         return loader.retry_quarantine(table)
 
+    # ----------------------------------------------------------------- analyses
+    def funnel(self, **options: Any) -> Any:
+        """The lifecycle funnel (``wanamaker funnel``); options as :func:`wanamaker.funnel.api.funnel`."""
+        from wanamaker.funnel.api import funnel
+
+        return funnel(self, **options)
+
+    def sla(self, **options: Any) -> Any:
+        """Follow-up SLAs (``wanamaker sla``); options as :func:`wanamaker.funnel.alignment.sla`."""
+        from wanamaker.funnel.alignment import sla
+
+        return sla(self, **options)
+
+    def alignment(self, **options: Any) -> Any:
+        """Sales-marketing alignment (``wanamaker alignment``)."""
+        from wanamaker.funnel.alignment import alignment
+
+        return alignment(self, **options)
+
+    def attribution(self, **options: Any) -> Any:
+        """Attribution (``wanamaker attribute``); options as :func:`wanamaker.attribution.api.attribute`."""
+        from wanamaker.attribution.api import attribute
+
+        return attribute(self, **options)
+
     def _writable(self) -> None:
         if self.read_only:
             raise UsageError("this workspace was opened read-only.", fix="Open it with read_only=False.")
