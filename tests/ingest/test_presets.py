@@ -37,8 +37,8 @@ def test_every_preset_has_a_sample_and_an_expectation() -> None:
 
 
 @pytest.fixture
-def loaded(workspace: wanamaker.Workspace) -> dict[str, wanamaker.LoadResult]:
-    return {name: workspace.load([SAMPLES / f"{name}.csv"], preset=name) for name in ORDER}
+def loaded(engine_workspace: wanamaker.Workspace) -> dict[str, wanamaker.LoadResult]:
+    return {name: engine_workspace.load([SAMPLES / f"{name}.csv"], preset=name) for name in ORDER}
 
 
 def test_presets_load_their_samples(loaded: dict[str, wanamaker.LoadResult]) -> None:
@@ -51,8 +51,8 @@ def test_presets_load_their_samples(loaded: dict[str, wanamaker.LoadResult]) -> 
             assert got[table].quarantine_reasons == reasons, (name, table)
 
 
-def test_preset_values(workspace: wanamaker.Workspace, loaded: dict[str, wanamaker.LoadResult]) -> None:
-    ws = workspace
+def test_preset_values(engine_workspace: wanamaker.Workspace, loaded: dict[str, wanamaker.LoadResult]) -> None:
+    ws = engine_workspace
     # a converted Salesforce lead is the contact it became
     people = {r["person_id"]: r for r in ws.sql("SELECT * FROM people").to_pylist()}
     assert "003000000000001AAA" in people and "00Q000000000001AAA" not in people
