@@ -300,16 +300,27 @@ class Loader:
         tkeys = ", ".join(quote("__t_" + k) for k in c.key)
         step3 = f"SELECT *, CASE WHEN _pre IS NULL THEN {sqlgen.row_hash_expr(t, '__t_')} END AS _row_hash FROM ({step2})"
         key_txt = sqlgen.key_text_expr(t, "__t_")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT * EXCLUDE (_pre), _pre AS _bucket FROM ({step3})")
+        # a key seen twice in this load: the first occurrence wins (found by a hash aggregate, then
+        # ordered only where it matters)
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT * EXCLUDE (_rk, _fh, _pre, _code, _reason), "
-            f"CASE WHEN _pre IS NOT NULL THEN _pre WHEN _rk > 1 AND _row_hash = _fh THEN 'dup_command' "
-            f"WHEN _rk > 1 THEN 'quarantined' END AS _bucket, "
-            f"CASE WHEN _pre IS NULL AND _rk > 1 AND _row_hash <> _fh THEN 'key_conflict' ELSE _code END AS _code, "
-            f"CASE WHEN _pre IS NULL AND _rk > 1 AND _row_hash <> _fh THEN 'key ' || {key_txt} || "
-            f"' appears earlier in this load with different content' ELSE _reason END AS _reason "
-            f"FROM (SELECT *, row_number() OVER w AS _rk, first_value(_row_hash) OVER w AS _fh FROM ({step3}) "
-            f"WINDOW w AS (PARTITION BY _pre IS NULL, {tkeys} ORDER BY _file, _line, _part))"
+            f"CREATE OR REPLACE TEMP TABLE wm_twice_{t} AS SELECT {tkeys} FROM {typed} WHERE _bucket IS NULL "
+            f"GROUP BY {tkeys} HAVING count(*) > 1"
         )
+        if con.execute(f"SELECT 1 FROM wm_twice_{t} LIMIT 1").fetchall():
+            same = " AND ".join(f"d.{quote('__t_' + k)} = x.{quote('__t_' + k)}" for k in c.key)
+            con.execute(
+                f"UPDATE {typed} AS x SET _bucket = CASE WHEN r._row_hash = r._fh THEN 'dup_command' ELSE 'quarantined' END, "
+                f"_code = CASE WHEN r._row_hash = r._fh THEN NULL ELSE 'key_conflict' END, "
+                f"_reason = CASE WHEN r._row_hash = r._fh THEN NULL ELSE 'key ' || {key_txt.replace(chr(34) + '__t_', 'x.' + chr(34) + '__t_')} || "
+                f"' appears earlier in this load with different content' END "
+                f"FROM (SELECT x._file, x._line, x._part, x._row_hash, row_number() OVER w AS _rk, "
+                f"first_value(x._row_hash) OVER w AS _fh FROM {typed} x WHERE x._bucket IS NULL AND EXISTS "
+                f"(SELECT 1 FROM wm_twice_{t} d WHERE {same}) "
+                f"WINDOW w AS (PARTITION BY {', '.join('x.' + quote('__t_' + k) for k in c.key)} "
+                f"ORDER BY x._file, x._line, x._part)) r "
+                f"WHERE r._rk > 1 AND x._file = r._file AND x._line = r._line AND x._part = r._part"
+            )
         self._orphans(tm, typed)
         self._against_target(tm, typed)
         return self._buckets(tm, typed, sources, origin, retry_set)
@@ -375,7 +386,7 @@ class Loader:
         source_expr = "f.display || ':' || CAST(x._line AS VARCHAR)"
         contract_cols = ", ".join(f"x.{quote('__t_' + c)} AS {quote(c)}" for c in TABLES[t].column_names)
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE wm_load_{t} AS SELECT {contract_cols}, {lid} AS _load_id, "
+            f"CREATE OR REPLACE TEMP VIEW wm_load_{t} AS SELECT {contract_cols}, {lid} AS _load_id, "
             f"{source_expr} AS _source, x._row_hash, x._file AS _wm_file FROM {typed} x JOIN wm_files f USING (_file) "
             f"WHERE x._bucket IS NULL OR x._bucket = 'upsert'"
         )

@@ -12,7 +12,6 @@ from wanamaker.ingest.mapping import ColumnSpec, TableMapping
 from wanamaker.schema.contracts import TABLES, Column
 from wanamaker.schema.currencies import ISO_4217
 
-OFFSET_RE = r"\d[T ]\d{1,2}:\d\d(:\d\d(\.\d+)?)?\s*(Z|z|[+-]\d\d(:?\d\d)?)$"
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
 
@@ -101,10 +100,12 @@ def typed_expr(col: Column, spec: ColumnSpec | None, rules: Rules) -> str:
         if "%z" in fmt or "%Z" in fmt:
             return f"timezone('UTC', try_strptime({v}, {lit(fmt)}))"
         return f"timezone('UTC', timezone({tz}, CAST(try_strptime({v}, {lit(fmt)}) AS TIMESTAMP)))"
-    return (
-        f"(CASE WHEN regexp_matches({v}, {lit(OFFSET_RE)}) THEN timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ)) "
-        f"ELSE timezone('UTC', timezone({tz}, TRY_CAST({v} AS TIMESTAMP))) END)"
-    )
+    # an offset or Z can only follow the time part (after the 10 characters of the date)
+    has_offset = (f"(strpos(substr({v}, 11), '+') > 0 OR strpos(substr({v}, 11), '-') > 0 "
+                  f"OR upper(right({v}, 1)) = 'Z')")
+    naive = (f"TRY_CAST({v} AS TIMESTAMP)" if tz == "'UTC'"
+             else f"timezone('UTC', timezone({tz}, TRY_CAST({v} AS TIMESTAMP)))")
+    return f"(CASE WHEN {has_offset} THEN timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ)) ELSE {naive} END)"
 
 
 _BAD_TYPE = {
