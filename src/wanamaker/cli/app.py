@@ -119,6 +119,9 @@ def quarantine(
 
     with current_workspace(workspace, read_only=True) as ws:
         rows = quarantine_rows(ws, table, include_resolved=all_rows, limit=limit)
+    if fmt is Format.table:  # the raw row is in --format json / csv
+        rows = [{"table": r["table"], "file": Path(str(r["file"])).name, "line": r["line"],
+                 "reason_code": r["reason_code"], "reason": r["reason"]} for r in rows]
     emit(rows, fmt, title="quarantine")
 
 
