@@ -70,6 +70,20 @@ class Store(ABC):
         pass
 
 
+MEMORY_LIMIT = "3GB"
+
+
+def tune_duckdb(con: duckdb.DuckDBPyConnection) -> None:
+    """UTC everywhere, and a memory cap so a large load spills to disk instead of growing without bound."""
+    import os
+    import tempfile
+
+    con.execute("SET TimeZone = 'UTC'")
+    limit = os.environ.get("WANAMAKER_DUCKDB_MEMORY", MEMORY_LIMIT)
+    con.execute(f"SET memory_limit = '{limit}'")
+    con.execute(f"SET temp_directory = '{os.path.join(tempfile.gettempdir(), 'wanamaker-spill')}'")
+
+
 def key_match(table: str, left: str, right: str) -> str:
     return " AND ".join(f"{left}.{quote(k)} = {right}.{quote(k)}" for k in key_of(table))
 

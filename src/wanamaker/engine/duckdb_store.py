@@ -8,7 +8,7 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
-from wanamaker.engine.base import CommitPlan, Store, key_match, select_list
+from wanamaker.engine.base import CommitPlan, Store, key_match, select_list, tune_duckdb
 from wanamaker.engine.tables import all_tables, create_sql, quote
 from wanamaker.errors import EngineError
 
@@ -28,7 +28,7 @@ class DuckDBStore(Store):
                 fix="Close the other wanamaker or DuckDB process using this workspace, then retry.",
             ) from exc
         self.con: duckdb.DuckDBPyConnection = self._ibis.con
-        self.con.execute("SET TimeZone = 'UTC'")
+        tune_duckdb(self.con)
 
     def staging(self) -> duckdb.DuckDBPyConnection:
         return self.con

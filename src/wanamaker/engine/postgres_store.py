@@ -10,7 +10,7 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
-from wanamaker.engine.base import CommitPlan, Store, key_match, select_list
+from wanamaker.engine.base import CommitPlan, Store, key_match, select_list, tune_duckdb
 from wanamaker.engine.tables import all_tables, columns_of, create_sql, quote, sql_type
 from wanamaker.errors import EngineError
 
@@ -49,7 +49,7 @@ class PostgresStore(Store):
             cur.execute("SET TIME ZONE 'UTC'")
         self.pg.commit()
         self._duck = duckdb.connect()
-        self._duck.execute("SET TimeZone = 'UTC'")
+        tune_duckdb(self._duck)
         self._ibis_backend: Any = None
 
     def _safe_url(self) -> str:

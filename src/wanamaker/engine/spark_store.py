@@ -18,7 +18,7 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
-from wanamaker.engine.base import CommitPlan, Store, key_match, select_list
+from wanamaker.engine.base import CommitPlan, Store, key_match, select_list, tune_duckdb
 from wanamaker.engine.tables import all_tables, columns_of, quote, sql_type
 
 MANIFEST = "_manifest.json"
@@ -55,7 +55,7 @@ class SparkStore(Store):
         self.warehouse = warehouse
         self.master = master
         self._duck = duckdb.connect()
-        self._duck.execute("SET TimeZone = 'UTC'")
+        tune_duckdb(self._duck)
         self._ibis_backend: Any = None
         self._registered: dict[str, str] = {}
 
