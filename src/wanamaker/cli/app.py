@@ -6,7 +6,7 @@ import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 
 WorkspaceOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--workspace", "-w", envvar="WANAMAKER_WORKSPACE",
                  help="The workspace folder (default: the current folder or its nearest parent with wanamaker.yml)."),
 ]
@@ -45,10 +45,10 @@ def init(
 
 @app.command()
 def load(
-    files: Annotated[Optional[list[Path]], typer.Argument(help="CSV, Parquet or JSON-lines files (gzip allowed).")] = None,
-    table: Annotated[Optional[str], typer.Option("--table", "-t", help="Target table; headers match column names.")] = None,
-    map_file: Annotated[Optional[Path], typer.Option("--map", "-m", help="A mapping file (YAML).")] = None,
-    preset: Annotated[Optional[str], typer.Option("--preset", "-p", help="A shipped mapping, e.g. hubspot-contacts.")] = None,
+    files: Annotated[list[Path] | None, typer.Argument(help="CSV, Parquet or JSON-lines files (gzip allowed).")] = None,
+    table: Annotated[str | None, typer.Option("--table", "-t", help="Target table; headers match column names.")] = None,
+    map_file: Annotated[Path | None, typer.Option("--map", "-m", help="A mapping file (YAML).")] = None,
+    preset: Annotated[str | None, typer.Option("--preset", "-p", help="A shipped mapping, e.g. hubspot-contacts.")] = None,
     upsert: Annotated[bool, typer.Option(help="Replace loaded rows whose key comes with different content.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing.")] = False,
     strict: Annotated[bool, typer.Option(help="Exit 1 when any row is quarantined.")] = False,
@@ -108,7 +108,7 @@ def tables(fmt: FormatOpt = Format.table, workspace: WorkspaceOpt = None) -> Non
 
 @app.command()
 def quarantine(
-    table: Annotated[Optional[str], typer.Option("--table", "-t", help="Only this table.")] = None,
+    table: Annotated[str | None, typer.Option("--table", "-t", help="Only this table.")] = None,
     all_rows: Annotated[bool, typer.Option("--all", help="Include rows a retry resolved.")] = False,
     limit: Annotated[int, typer.Option(help="At most this many rows (0 = all).")] = 200,
     fmt: FormatOpt = Format.table,

@@ -176,8 +176,8 @@ class PostgresStore(Store):
                 rows = cur.fetchall()
             finally:
                 self.pg.rollback()
-        cols: list[tuple[Any, ...]] = list(zip(*rows)) if rows else [() for _ in names]
-        return pa.table({n: pa.array(list(c)) for n, c in zip(names, cols)})
+        cols: list[tuple[Any, ...]] = list(zip(*rows, strict=False)) if rows else [() for _ in names]
+        return pa.table({n: pa.array(list(c)) for n, c in zip(names, cols, strict=False)})
 
     def close(self) -> None:
         self.pg.close()

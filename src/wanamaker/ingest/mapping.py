@@ -173,7 +173,7 @@ def table_mapping(table: str, headers: list[str], display: str) -> TableMapping:
         )
         raise InputFileError(
             f"{display} has no column for required {table} column(s) {hints}.",
-            fix=f"Rename the header to the contract name, or load with a mapping file (--map) that names it.",
+            fix="Rename the header to the contract name, or load with a mapping file (--map) that names it.",
             code="missing_required_column",
         )
     return TableMapping(table, columns)

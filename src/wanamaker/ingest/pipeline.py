@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,9 +91,9 @@ class Loader:
         self.retry = retry
         self.con: duckdb.DuckDBPyConnection = store.staging()
         self.progress = progress or (lambda _msg: None)
-        self.load_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        self.load_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         self.warnings: list[str] = []
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         limit = now + config.ingest.future_tolerance
         self.rules = sqlgen.Rules(
             timezone=config.timezone,
@@ -188,7 +188,7 @@ class Loader:
                     )
         if self.dry_run:
             return result
-        finished = datetime.now(timezone.utc).replace(tzinfo=None)
+        finished = datetime.now(UTC).replace(tzinfo=None)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE wm_load_row AS SELECT ?::VARCHAR AS load_id, ?::TIMESTAMP AS started_at, "
             "?::TIMESTAMP AS finished_at, 'completed' AS status, ?::VARCHAR AS command, ?::VARCHAR AS files, "
@@ -229,13 +229,13 @@ class Loader:
     def _table_mappings(self, sources: list[Source], reads: list[RawRead], table: str | None,
                         mapping: Mapping | None) -> list[TableMapping]:
         if mapping is not None:
-            for source, read in zip(sources, reads):
+            for source, read in zip(sources, reads, strict=False):
                 for tm in mapping.tables:
                     self.warnings.extend(check_sources(tm, read.headers, source.display))
             return list(mapping.tables)
         assert table is not None
         merged: dict[str, Any] = {}
-        for source, read in zip(sources, reads):
+        for source, read in zip(sources, reads, strict=False):
             tm = table_mapping(table, read.headers, source.display)
             for extra in unmatched_headers(table, read.headers):
                 self.warnings.append(f"{source.display}: column {extra} matches no {table} column and is not loaded.")
