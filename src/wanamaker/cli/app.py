@@ -126,6 +126,24 @@ def quarantine(
 
 
 @app.command()
+def check(
+    strict: Annotated[bool, typer.Option(help="Exit 1 when any warning is found.")] = False,
+    fmt: FormatOpt = Format.table,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """What in the data disagrees with the config or with itself (unknown channels, stages, currencies...)."""
+    from wanamaker.check import check as run_checks
+
+    with current_workspace(workspace) as ws:
+        findings = run_checks(ws)
+    emit([f.as_dict() for f in findings], fmt, title="check")
+    if not findings:
+        err_console.print("No problems found.")
+    if strict and any(f.severity == "warning" for f in findings):
+        raise typer.Exit(1)
+
+
+@app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="One read-only statement (SELECT / WITH).")],
     fmt: FormatOpt = Format.table,

@@ -1,0 +1,109 @@
+"""`wanamaker check`: what in the loaded data disagrees with the config or with itself.
+
+Every check is an Ibis expression, so it runs on every engine; each finding says what, how many, and
+the fix. Checks: channels the config does not know, stages outside the funnel, money in a currency with
+no exchange rate, opportunities and stage events that disagree about "won", rows still in quarantine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import ibis
+
+if TYPE_CHECKING:
+    from wanamaker.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    severity: str  # warning | info
+    subject: str
+    count: int
+    message: str
+    fix: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _counts(expr: Any) -> list[tuple[str, int]]:
+    rows = expr.to_pyarrow().to_pylist()
+    return [(str(r["k"]), int(r["n"])) for r in rows]
+
+
+def unknown_channels(ws: Workspace) -> list[Finding]:
+    t = ws.table("touchpoints")
+    known = list(ws.config.channels)
+    expr = t.filter(~t.channel.isin(known)).group_by(k=t.channel).aggregate(n=ibis._.count()).order_by(ibis.desc("n"))
+    return [Finding("unknown_channel", "warning", k, n, f"touchpoints use channel '{k}', which wanamaker.yml does not list",
+                    f"Add `{k}: {{group: ..., marketing: true|false}}` under channels, or map it in the load.")
+            for k, n in _counts(expr)]
+
+
+def unknown_stages(ws: Workspace) -> list[Finding]:
+    t = ws.table("stage_events")
+    known = [*ws.config.funnel.stages, *ws.config.funnel.exits]
+    expr = t.filter(~t.stage.isin(known)).group_by(k=t.stage).aggregate(n=ibis._.count()).order_by(ibis.desc("n"))
+    return [Finding("unknown_stage", "warning", k, n, f"stage events use stage '{k}', which is neither a funnel stage nor an exit",
+                    "Add it to funnel.stages or funnel.exits, or map it to one with `values:` in the mapping.")
+            for k, n in _counts(expr)]
+
+
+def currencies_without_rates(ws: Workspace) -> list[Finding]:
+    home = ws.config.currency
+    rates = ws.table("fx_rates").select("currency").distinct()
+    findings: list[Finding] = []
+    for table in ("opportunities", "revenue", "touchpoints", "spend"):
+        t = ws.table(table)
+        foreign = t.filter(t.currency.notnull() & (t.currency != home))
+        foreign = foreign.anti_join(rates, foreign.currency == rates.currency)
+        expr = foreign.group_by(k=foreign.currency).aggregate(n=ibis._.count())
+        for k, n in _counts(expr):
+            findings.append(Finding("no_fx_rate", "warning", f"{table}.{k}", n,
+                                    f"{n} {table} row(s) are in {k} and fx_rates has no {k} rate",
+                                    f"Load daily {k} rates into fx_rates (date, currency, rate_to_workspace_currency)."))
+    return findings
+
+
+def won_disagreements(ws: Workspace) -> list[Finding]:
+    """Accounts with a won opportunity but no won stage event, and the reverse (only when the data
+    carries account-level won events at all)."""
+    opps = ws.table("opportunities")
+    events = ws.table("stage_events")
+    won_events = events.filter((events.subject_type == "account") & (events.stage == "won"))
+    if int(won_events.count().to_pyarrow().as_py()) == 0:
+        return []
+    won_opps = opps.filter((opps.status == "won") & opps.account_id.notnull()).select(k=opps.account_id).distinct()
+    won_accts = won_events.select(k=won_events.subject_id).distinct()
+    findings = []
+    only_opp = int(won_opps.anti_join(won_accts, "k").count().to_pyarrow().as_py())
+    only_evt = int(won_accts.anti_join(won_opps, "k").count().to_pyarrow().as_py())
+    if only_opp:
+        findings.append(Finding("won_disagreement", "warning", "opportunities", only_opp,
+                                f"{only_opp} account(s) have a won opportunity but no 'won' stage event",
+                                "Load the account lifecycle (stage_events) from the same CRM export, or correct it."))
+    if only_evt:
+        findings.append(Finding("won_disagreement", "warning", "stage_events", only_evt,
+                                f"{only_evt} account(s) have a 'won' stage event but no won opportunity",
+                                "Load the opportunities, or correct the stage events."))
+    return findings
+
+
+def open_quarantine(ws: Workspace) -> list[Finding]:
+    q = ws.table("_quarantine")
+    q = q.filter(q.resolved_by.isnull())
+    expr = q.group_by(k=q.table_name).aggregate(n=ibis._.count())
+    return [Finding("quarantine", "info", k, n, f"{n} {k} row(s) are held in quarantine",
+                    "See `wanamaker quarantine`; fix the mapping or config and run `wanamaker load --retry`.")
+            for k, n in _counts(expr)]
+
+
+CHECKS = (unknown_channels, unknown_stages, currencies_without_rates, won_disagreements, open_quarantine)
+
+
+def check(ws: Workspace) -> list[Finding]:
+    """Run every check, in order."""
+    return [finding for step in CHECKS for finding in step(ws)]
