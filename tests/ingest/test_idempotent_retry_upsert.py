@@ -95,3 +95,17 @@ def test_one_mql_export_feeds_people_and_stage_events(workspace: wanamaker.Works
     by = {t.table: t.files[0] for t in result.tables}
     assert (by["people"].read, by["people"].loaded) == (3, 3)
     assert (by["stage_events"].read, by["stage_events"].loaded, by["stage_events"].skipped) == (3, 2, 1)
+
+
+def test_channel_from_utm_rules(workspace: wanamaker.Workspace, tmp_path: Path) -> None:
+    """A web export with source / medium but no channel: the workspace's utm_rules name the channel."""
+    touches = write_csv(tmp_path / "web.csv", [
+        {"anonymous_id": "a1", "ts": "2026-01-01 10:00", "source": "google", "medium": "CPC"},
+        {"anonymous_id": "a1", "ts": "2026-01-02 10:00", "source": "newsletter", "medium": "email"},
+        {"anonymous_id": "a1", "ts": "2026-01-03 10:00", "source": "(direct)", "medium": "(none)"},
+        {"anonymous_id": "a1", "ts": "2026-01-04 10:00", "source": "tiktok", "medium": "video"},
+    ])
+    result = workspace.load([touches], table="touchpoints").tables[0]
+    assert result.quarantine_reasons == {"missing_value": 1}  # no rule matches tiktok / video
+    rows = workspace.sql("SELECT source, channel FROM touchpoints ORDER BY ts").to_pylist()
+    assert [r["channel"] for r in rows] == ["paid_search", "email", "direct"]

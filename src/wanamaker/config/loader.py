@@ -60,8 +60,17 @@ channels:                                   # taxonomy used by rules that need i
   direct:         {{group: direct,  marketing: false}}
   outbound_sdr:   {{group: sales,   marketing: false}}
 utm_rules:                                  # first match wins: source/medium patterns (glob) -> channel
-  - {{medium: cpc,   channel: paid_search}}
-  - {{medium: email, channel: email}}
+  - {{medium: cpc,         channel: paid_search}}
+  - {{medium: ppc,         channel: paid_search}}
+  - {{medium: paid_social, channel: paid_social}}
+  - {{medium: display,     channel: display}}
+  - {{medium: organic,     channel: organic_search}}
+  - {{medium: email,       channel: email}}
+  - {{medium: webinar,     channel: webinar}}
+  - {{medium: event,       channel: event}}
+  - {{medium: referral,    channel: referral}}
+  - {{medium: partner,     channel: partner}}
+  - {{medium: "(none)",    channel: direct}}
 funnel:
   stages: [visitor, lead, mql, sal, sql, opportunity, won]
   exits: [rejected, recycled, lost, churned]

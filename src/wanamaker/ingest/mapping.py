@@ -110,6 +110,8 @@ def parse_mapping(path: Path, text: str | None = None, origin: str | None = None
                         "Add `unpivot: {Source Column: label}` to the table.")
             columns[target] = parsed
         for required in contract.required:
+            if required == "channel" and table == "touchpoints" and ({"source", "medium"} & set(columns)):
+                continue  # derived from source / medium by the workspace's utm_rules
             if required not in columns and not (contract.derived_key and required in contract.key):
                 problem((table,), "required_unmapped", f"required column '{required}' of {table} is not mapped.",
                         f"Add `{required}: <source column>` under {table}.")
@@ -166,6 +168,8 @@ def table_mapping(table: str, headers: list[str], display: str) -> TableMapping:
         if name in by_norm:
             columns[name] = ColumnSpec(column=by_norm[name])
     missing = [c for c in contract.required if c not in columns and not (contract.derived_key and c in contract.key)]
+    if table == "touchpoints" and "channel" in missing and ("source" in columns or "medium" in columns):
+        missing.remove("channel")  # derived from source / medium by the workspace's utm_rules
     if missing:
         hints = "; ".join(
             f"'{c}'{did_you_mean(c, {_norm(h) for h in headers}).replace('Did you mean', 'the file has')}"

@@ -101,6 +101,7 @@ class Loader:
             min_date=sqlgen.lit(config.ingest.min_date.isoformat()),
         )
         self.started = now
+        self.utm = tuple((r.source, r.medium, r.campaign, r.channel) for r in config.utm_rules)
 
     # ------------------------------------------------------------------ entry points
     def load_files(self, files: Sequence[str | Path], table: str | None, mapping: Mapping | None) -> LoadResult:
@@ -257,9 +258,9 @@ class Loader:
             if tm.unpivot:
                 for src_col, label in tm.unpivot:
                     if src_col in read.headers:
-                        selects.append(sqlgen.candidate_select(tm, read.headers, raw, label, src_col))
+                        selects.append(sqlgen.candidate_select(tm, read.headers, raw, label, src_col, self.utm))
             else:
-                selects.append(sqlgen.candidate_select(tm, read.headers, raw, None, None))
+                selects.append(sqlgen.candidate_select(tm, read.headers, raw, None, None, self.utm))
         if not selects:
             selects.append(f"SELECT * FROM ({sqlgen.candidate_select(tm, [], 'wm_raw_0', None, None)}) WHERE false")
         cand = f"({' UNION ALL '.join(selects)})"

@@ -27,18 +27,34 @@ class Rules:
     min_date: str  # SQL date literal
 
 
+def utm_channel(source: str, medium: str, campaign: str, utm: tuple[tuple[str | None, str | None, str | None, str], ...]
+                ) -> str:
+    """The channel of a touch from its source / medium / campaign by the workspace's ``utm_rules``
+    (glob patterns, case-insensitive; first match wins)."""
+    whens = []
+    for src, med, camp, channel in utm:
+        conds = [f"lower({expr}) GLOB lower({lit(pattern)})"
+                 for expr, pattern in ((source, src), (medium, med), (campaign, camp)) if pattern is not None]
+        if conds:
+            whens.append(f"WHEN {' AND '.join(conds)} THEN {lit(channel)}")
+    return f"(CASE {' '.join(whens)} END)" if whens else "CAST(NULL AS VARCHAR)"
+
+
 def candidate_select(mapping: TableMapping, headers: list[str], raw: str, label: str | None,
-                     value_col: str | None) -> str:
+                     value_col: str | None,
+                     utm: tuple[tuple[str | None, str | None, str | None, str], ...] = ()) -> str:
     """One SELECT of candidate rows (VARCHAR cells) from raw table ``raw``.
 
     With unpivot, ``label`` is the unpivoted column's label and ``value_col`` its source column.
     """
     present = set(headers)
     contract = TABLES[mapping.table]
-    cells: list[str] = []
-    for col in contract.columns:
-        spec = mapping.columns.get(col.name)
-        cells.append(f"{_cell(spec, present, label, value_col)} AS {quote(col.name)}")
+    exprs = {col.name: _cell(mapping.columns.get(col.name), present, label, value_col) for col in contract.columns}
+    if mapping.table == "touchpoints" and utm:
+        # no channel given: derive it from source / medium / campaign by the utm_rules
+        derived = utm_channel(exprs["source"], exprs["medium"], exprs["campaign_id"], utm)
+        exprs["channel"] = f"COALESCE({exprs['channel']}, {derived})"
+    cells = [f"{exprs[col.name]} AS {quote(col.name)}" for col in contract.columns]
     keep = f"COALESCE(({mapping.where}), false)" if mapping.where else "true"
     part = lit(label) if label is not None else "''"
     if value_col:
