@@ -52,7 +52,7 @@ def _connection_for(engine: str, request: pytest.FixtureRequest, tmp_path: Path)
         server: PostgresServer = request.getfixturevalue("postgres_server")
         return server.create_database(f"wm_{os.getpid()}_{next(_counter)}")
     request.getfixturevalue("spark_ready")
-    return f"spark:///{tmp_path / 'warehouse'}".replace("spark:////", "spark:////")
+    return f"spark:///{tmp_path / 'warehouse'}"  # spark:////abs/path
 
 
 ENGINES = ["duckdb", "postgres", "spark"]
