@@ -79,6 +79,7 @@ def tune_duckdb(con: duckdb.DuckDBPyConnection) -> None:
     import tempfile
 
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     limit = os.environ.get("WANAMAKER_DUCKDB_MEMORY", MEMORY_LIMIT)
     con.execute(f"SET memory_limit = '{limit}'")
     con.execute(f"SET temp_directory = '{os.path.join(tempfile.gettempdir(), 'wanamaker-spill')}'")

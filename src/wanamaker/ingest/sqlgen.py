@@ -54,8 +54,11 @@ def candidate_select(mapping: TableMapping, headers: list[str], raw: str, label:
         # no channel given: derive it from source / medium / campaign by the utm_rules
         derived = utm_channel(exprs["source"], exprs["medium"], exprs["campaign_id"], utm)
         exprs["channel"] = f"COALESCE({exprs['channel']}, {derived})"
-    cells = [f"{exprs[col.name]} AS {quote(col.name)}" for col in contract.columns]
-    keep = f"COALESCE(({mapping.where}), false)" if mapping.where else "true"
+    if mapping.where:
+        # rows the filter drops are only counted: their cells are never computed
+        cells = [f"CASE WHEN _keep THEN {exprs[col.name]} END AS {quote(col.name)}" for col in contract.columns]
+    else:
+        cells = [f"{exprs[col.name]} AS {quote(col.name)}" for col in contract.columns]
     part = lit(label) if label is not None else "''"
     if value_col:
         # unpivot: the label and the cell are visible to `sql:` and `where:` as _label and _value
@@ -63,7 +66,9 @@ def candidate_select(mapping: TableMapping, headers: list[str], raw: str, label:
         where = f" WHERE NULLIF(TRIM(CAST({quote(value_col)} AS VARCHAR)), '') IS NOT NULL"
     else:
         where = ""
-    return f"SELECT _file, _line, {part} AS _part, {keep} AS _keep, {', '.join(cells)} FROM {raw}{where}"
+    keep = f"COALESCE(({mapping.where}), false)" if mapping.where else "true"
+    return (f"SELECT _file, _line, {part} AS _part, _keep, {', '.join(cells)} "
+            f"FROM (SELECT *, {keep} AS _keep FROM {raw}{where})")
 
 
 def _cell(spec: ColumnSpec | None, present: set[str], label: str | None, value_col: str | None) -> str:
