@@ -27,5 +27,16 @@ def test_demo_small_end_to_end(tmp_path: Path) -> None:
         channels = set(ws.sql("SELECT DISTINCT channel FROM touchpoints").column("channel").to_pylist())
         assert {"paid_search", "display", "email", "webinar", "event", "outbound_sdr", "direct", "content"} <= channels
         planted = set(ws.sql("SELECT code FROM demo_planted").column("code").to_pylist())
-        assert {"orphan_goal", "infeasible_target", "efficiency_only_chain", "conflicting_offers", "promotion_gap"} <= planted
+        assert {
+            "orphan_goal",
+            "infeasible_target",
+            "efficiency_only_chain",
+            "conflicting_offers",
+            "promotion_gap",
+        } <= planted
+        people = ws.sql("SELECT count(*) AS n, count(account_id) AS a, count(segment) AS s FROM people").to_pylist()[0]
+        assert people["n"] == people["a"] == people["s"]  # the upsert of sf_lead_accounts filled them
+        truth = ws.sql("SELECT channel, sum(incremental_conversions) AS n FROM ground_truth GROUP BY 1").to_pylist()
+        assert len(truth) == 12 and {r["channel"]: r["n"] for r in truth}["display"] == 0
+        assert ws.sql("SELECT count(*) AS n FROM ground_truth").column("n")[0].as_py() == 72
         assert ws.plan.goals and any(g.parent is None and g.stands_alone is None for g in ws.plan.goals[1:])

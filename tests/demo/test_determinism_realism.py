@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
-from wanamaker.demo import funnel, generate
+from wanamaker.demo import funnel, generate, world
 from wanamaker.demo.build import build
 from wanamaker.demo.generate import Chunk
 from wanamaker.demo.spec import DemoSpec
@@ -17,7 +18,9 @@ from wanamaker.demo.truth import person_milestones
 
 def _tables(spec: DemoSpec, out: Path) -> dict[str, object]:
     build(spec, out)
-    return {p.name: pacsv.read_csv(p) for p in sorted(out.rglob("*.csv"))}
+    tables = {p.name: pacsv.read_csv(p) for p in sorted(out.rglob("*.csv"))}
+    tables["events.parquet"] = pq.read_table(out / "ga4" / "events.parquet")
+    return tables
 
 
 def test_same_seed_same_tables_other_seed_other_tables(tmp_path: Path) -> None:
@@ -66,3 +69,13 @@ def test_seasonality(small_spec: DemoSpec, small_world: tuple[funnel.Reps, Chunk
     m = months.astype(np.int64) % 12
     per = np.bincount(m[(t0 >= 0)], minlength=12)
     assert per[9] > 1.4 * per[7]  # October is busier than August
+
+
+def test_chunks_have_their_own_streams_and_ids() -> None:
+    spec = DemoSpec(size="large")
+    reps = funnel.make_reps(spec)
+    a, b = (world.make_accounts(spec, i) for i in (0, 1))
+    assert spec.chunks == 10 and a.n == b.n == spec.sizes.chunk_accounts
+    assert b.offset == a.offset + a.n and not np.array_equal(a.segment, b.segment)
+    pa_, pb = (world.make_people(spec, acc, i, reps.by_segment()) for i, acc in ((0, a), (1, b)))
+    assert pb.offset >= pa_.offset + pa_.n  # person ids never collide across chunks

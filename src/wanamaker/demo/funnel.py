@@ -45,7 +45,7 @@ def make_reps(spec: DemoSpec) -> Reps:
     hours = np.exp(g.uniform(np.log(1.5), np.log(14.0), n))
     slow = np.arange(n) % 4 == 1  # one rep in four is slow: the SLA breachers
     hours[slow] = g.uniform(30.0, 70.0, int(slow.sum()))
-    return Reps(segment=segment, median_hours=hours, accept=g.uniform(0.44, 0.62, n))
+    return Reps(segment=segment, median_hours=hours, accept=g.uniform(0.45, 0.62, n))
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def simulate(
     end, u, it = spec.days, people.u, people.intent
     h = causal.hazard("lead", it, causal.LEAD_BASELINE, causal.LEAD_DOSES, doses["lead"], off)
     t_lead = np.where(causal.converts(u["lead"], h), people.t0 + people.w_lead, np.nan)
-    lead = _seen(t_lead, end)
+    lead = _seen(np.where(t_lead >= 0, t_lead, np.nan), end)  # leads before the start are pre-history
 
     h = causal.hazard("mql", it, causal.MQL_BASELINE, causal.MQL_DOSES, doses["mql"], off)
     mql = _seen(np.where(causal.converts(u["mql"], h) & ~np.isnan(lead), lead + people.w_mql, np.nan), end)

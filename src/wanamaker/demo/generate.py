@@ -1,6 +1,6 @@
 """One chunk of the demo world, from draws to touches: the pure pipeline of the generator.
 
-    accounts -> people -> doses (+ holdouts) -> funnel -> deals -> touches -> revenue
+accounts -> people -> doses (+ holdouts) -> funnel -> deals -> touches -> revenue
 """
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ def run_funnel(
     return stages, opps
 
 
-def rerun(chunk: Chunk, spec: DemoSpec, reps: funnel.Reps, off: Collection[str] = (), force_variant: int | None = None) -> tuple[funnel.Stages, money.Opps]:
+def rerun(
+    chunk: Chunk, spec: DemoSpec, reps: funnel.Reps, off: Collection[str] = (), force_variant: int | None = None
+) -> tuple[funnel.Stages, money.Opps]:
     return run_funnel(spec, chunk.people, reps, chunk.sales, chunk.deals, chunk.doses, off, force_variant)
 
 

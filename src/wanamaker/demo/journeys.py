@@ -76,7 +76,7 @@ class _Builder:
 
     def build(self, end: float) -> Touches:
         cols = [np.concatenate([p[i] for p in self.parts]) for i in range(5)]
-        keep = cols[1] <= end
+        keep = (cols[1] >= 0) & (cols[1] <= end)
         order = np.lexsort((cols[1][keep], cols[0][keep]))
         return Touches(*(c[keep][order] for c in cols))
 
@@ -104,7 +104,7 @@ def make_touches(
         b.spread(everyone, doses["lead"][ch], t0, t_lead_pot, ch, "session", False)
 
     quiet = _idx(np.isnan(st.lead))  # visitors who never became leads come back now and then
-    back = g.poisson(0.6, quiet.size)
+    back = g.poisson(0.5, quiet.size)
     lo = t_lead_pot[quiet]
     for ch, share in (("organic_search", 0.45), ("direct", 0.35), ("paid_search", 0.2)):
         b.spread(quiet, g.binomial(back, share), lo, lo + 180.0, ch, "session", False)
@@ -112,7 +112,7 @@ def make_touches(
     # display retargeting rides along: shown to people about to convert (no causal effect)
     gd = rng(spec, "ride_along", chunk)
     lead = ~np.isnan(st.lead)
-    n_disp = np.where(lead, gd.poisson(1.1, people.n) * (gd.random(people.n) < 0.6), gd.poisson(0.1, people.n))
+    n_disp = np.where(lead, gd.poisson(1.0, people.n) * (gd.random(people.n) < 0.6), gd.poisson(0.1, people.n))
     n_disp = np.where(display_holdout, 0, n_disp)
     lo = np.where(lead, st.lead - 6.0, t0)
     hi = np.where(lead, st.lead, t_lead_pot)
@@ -145,4 +145,21 @@ def make_touches(
     won = opps.status == 1
     cw, since = c[won], opps.closed[won]
     b.spread(cw, g.poisson((end - since) / 30.0 * 0.8), since, np.full(cw.size, end), "email", "email_open", True)
-    return b.build(end)
+    return _identify(b.build(end), people, st, g)
+
+
+WEB_CODES = np.asarray([CH[c] for c in ("paid_search", "paid_social", "display", "organic_search", "content",
+                                        "referral", "partner", "direct")])  # fmt: skip
+
+
+def _identify(t: Touches, people: People, st: Stages, g: np.random.Generator) -> Touches:
+    """The lead fills a form in their last web session before the lead: that session carries their
+    user_id (85 % of leads; the others cleared cookies), which links the earlier anonymous sessions."""
+    lead_at = st.lead[t.person]
+    pre = (t.ts <= lead_at) & np.isin(t.channel, WEB_CODES)
+    nxt_pre = np.r_[pre[1:] & (t.person[1:] == t.person[:-1]), False]
+    last = np.flatnonzero(pre & ~nxt_pre & (people.u["identify"][t.person] < 0.85))
+    ts, ident = t.ts.copy(), t.identified.copy()
+    ts[last] = np.maximum(ts[last], lead_at[last] - g.uniform(0.0, 0.02, last.size))
+    ident[last] = True
+    return Touches(t.person, ts, t.channel, t.ttype, ident)

@@ -21,22 +21,33 @@ PRICE_B_HAZARD = 0.78  # ... which wins less often
 PRICING_WINDOW = (-330.0, -150.0)  # days before the end: SMB opportunities created then are randomised
 
 
+DEALS_PER_ACCOUNT = 4  # draws per account; a fifth deal reuses the first's
+
+
 @dataclass(frozen=True)
 class DealDraws:
-    lag: np.ndarray  # days from SQL to opportunity creation
-    cycle: np.ndarray
+    """Per person: the lag from SQL to the deal. Per (account, k-th deal): cycle, amount, won and
+    price draws, so a deal keeps its size and fate whoever of the buying group opens it."""
+
+    lag: np.ndarray
+    cycle: np.ndarray  # (accounts, DEALS_PER_ACCOUNT)
     amount: np.ndarray  # ACV before the pricing variant
+    u_won: np.ndarray
     u_price: np.ndarray
 
 
 def deal_draws(spec: DemoSpec, people: People, chunk: int) -> DealDraws:
     g = rng(spec, "deals", chunk)
-    n, seg = people.n, people.segment
+    n_acc = int(people.account.max()) + 1 if people.n else 0
+    seg = np.zeros(n_acc, dtype=np.int64)
+    seg[people.account] = people.segment
+    shape = (n_acc, DEALS_PER_ACCOUNT)
     return DealDraws(
-        lag=g.uniform(0.0, 3.0, n),
-        cycle=np.asarray(CYCLE_MEDIAN)[seg] * g.lognormal(0.0, 0.5, n),
-        amount=np.round(np.asarray(DEAL_MEDIAN)[seg] * g.lognormal(0.0, DEAL_SIGMA, n), -2),
-        u_price=g.random(n),
+        lag=g.uniform(0.0, 3.0, people.n),
+        cycle=np.asarray(CYCLE_MEDIAN)[seg][:, None] * g.lognormal(0.0, 0.5, shape),
+        amount=np.round(np.asarray(DEAL_MEDIAN)[seg][:, None] * g.lognormal(0.0, DEAL_SIGMA, shape), -2),
+        u_won=g.random(shape),
+        u_price=g.random(shape),
     )
 
 
@@ -50,6 +61,7 @@ class Opps:
     variant: np.ndarray  # -1 not in the pricing test, 0 price A, 1 price B
     person_opp: np.ndarray  # per person: index of the deal they joined, -1 if none
     person_opp_at: np.ndarray  # per person: when they entered the opportunity stage
+    cycle: np.ndarray  # planned days from creation to close (the expected close date of open deals)
 
     @property
     def n(self) -> int:
@@ -73,9 +85,10 @@ def simulate_opps(
     sqls = np.flatnonzero(~np.isnan(stages.sql))
     sqls = sqls[np.lexsort((stages.sql[sqls], people.account[sqls]))]
     creators: list[int] = []
+    seqs: list[int] = []
     person_opp = np.full(people.n, -1, dtype=np.int64)
     person_at = np.full(people.n, np.nan)
-    cur_acc, cur_close, cur_idx = -1, -np.inf, -1
+    cur_acc, cur_close, cur_idx, seq = -1, -np.inf, -1, 0
     for p in sqls.tolist():
         t = float(stages.sql[p])
         acc = int(people.account[p])
@@ -85,27 +98,32 @@ def simulate_opps(
         created = t + float(deals.lag[p])
         if created > end:
             continue
-        cur_acc, cur_idx, cur_close = acc, len(creators), created + float(deals.cycle[p])
+        seq = seq + 1 if acc == cur_acc else 0
+        k = seq % DEALS_PER_ACCOUNT
+        cur_acc, cur_idx, cur_close = acc, len(creators), created + float(deals.cycle[acc, k])
         creators.append(p)
+        seqs.append(k)
         person_opp[p], person_at[p] = cur_idx, created
     c = np.asarray(creators, dtype=np.int64)
+    acc_c, k_c = people.account[c], np.asarray(seqs, dtype=np.int64)
     created = stages.sql[c] + deals.lag[c]
     seg = people.segment[c]
     lo, hi = end + PRICING_WINDOW[0], end + PRICING_WINDOW[1]
     in_test = (seg == SEGMENTS.index("smb")) & (created >= lo) & (created < hi)
-    variant = np.where(in_test, (deals.u_price[c] < 0.5).astype(np.int64), -1)
+    variant = np.where(in_test, (deals.u_price[acc_c, k_c] < 0.5).astype(np.int64), -1)
     if force_variant is not None:
         variant = np.where(in_test, force_variant, -1)
     base = np.asarray([causal.WON_BASELINE[s] for s in SEGMENTS])[seg]
     base = base * np.where(variant == 1, PRICE_B_HAZARD, 1.0)
     won_counts = {k: v[c] for k, v in won_doses.items()}
     h = causal.hazard("won", people.intent[c], base, causal.WON_DOSES, won_counts, off)
-    won = causal.converts(people.u["won"][c], h)
-    close_at = created + deals.cycle[c]
+    won = causal.converts(deals.u_won[acc_c, k_c], h)
+    cycle = deals.cycle[acc_c, k_c]
+    close_at = created + cycle
     closed = np.where(close_at <= end, close_at, np.nan)
     status = np.where(np.isnan(closed), 0, np.where(won, 1, 2)).astype(np.int8)
-    amount = deals.amount[c] * np.where(variant == 1, PRICE_B_UPLIFT, 1.0)
-    return Opps(c, created, closed, status, amount, variant.astype(np.int8), person_opp, person_at)
+    amount = deals.amount[acc_c, k_c] * np.where(variant == 1, PRICE_B_UPLIFT, 1.0)
+    return Opps(c, created, closed, status, amount, variant.astype(np.int8), person_opp, person_at, cycle)
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ class SizeSpec:
 
 
 SIZES: dict[str, SizeSpec] = {
-    "small": SizeSpec(accounts=720, reps=8, marketers=8, chunk_accounts=720),
-    "medium": SizeSpec(accounts=6_600, reps=20, marketers=12, chunk_accounts=6_600),
-    "large": SizeSpec(accounts=66_000, reps=60, marketers=20, chunk_accounts=6_600),
+    "small": SizeSpec(accounts=860, reps=8, marketers=8, chunk_accounts=860),
+    "medium": SizeSpec(accounts=7_600, reps=20, marketers=12, chunk_accounts=7_600),
+    "large": SizeSpec(accounts=76_000, reps=60, marketers=20, chunk_accounts=7_600),
 }
 
 DEFAULT_END = date(2026, 6, 30)

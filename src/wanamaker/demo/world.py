@@ -16,7 +16,7 @@ from wanamaker.demo.spec import DemoSpec, rng
 
 SEGMENTS: tuple[str, ...] = ("smb", "mid_market", "enterprise")
 SEGMENT_SHARE = (0.62, 0.28, 0.10)
-PEOPLE_PER_ACCOUNT = (30.0, 70.0, 170.0)  # buying-group pool (people who may ever show up)
+PEOPLE_PER_ACCOUNT = (19.0, 44.0, 105.0)  # buying-group pool (people who may ever show up)
 EMPLOYEES = ((10, 200), (200, 2_000), (2_000, 50_000))
 INDUSTRIES: tuple[str, ...] = (
     "software", "financial services", "healthcare", "manufacturing", "retail",

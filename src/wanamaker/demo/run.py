@@ -1,0 +1,221 @@
+"""`wanamaker demo`: create a workspace, generate the world, load its exports the way a user
+would (presets and mapping files through ``ws.load``), write the ground truth, run the analyses
+the project has, and summarise — with the time of each step."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+import wanamaker
+from wanamaker.demo.build import Built, build
+from wanamaker.demo.spec import DemoSpec
+
+# (files under exports/, preset or mapping, name)
+LOADS: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("hr/team_roster.csv",), "map", "hr_roster"),
+    (("salesforce/Account.csv",), "map", "sf_accounts"),
+    (("salesforce/Lead.csv",), "preset", "salesforce-leads"),
+    (("salesforce/Lead.csv",), "upsert", "sf_lead_accounts"),
+    (("salesforce/LifecycleHistory.csv",), "map", "sf_lifecycle"),
+    (("salesforce/Opportunity.csv",), "preset", "salesforce-opportunities"),
+    (("marketing/campaign_calendar.csv",), "map", "campaign_calendar"),
+    (("ga4/events.parquet",), "preset", "ga4-events"),
+    (("marketing_automation/email_activity.csv",), "map", "email_activity"),
+    (("salesforce/CampaignMember.csv",), "map", "sf_campaign_members"),
+    (("salesforce/Task.csv",), "map", "sf_tasks"),
+    (("ads/daily_spend.csv",), "map", "ad_spend"),
+    (("billing/revenue_lines.csv",), "map", "billing_revenue"),
+    (("work_management/tasks.csv",), "map", "work_tasks"),
+    (("work_management/approvals.csv",), "map", "work_approvals"),
+    (("survey/sales_rates_marketing.csv",), "map", "sales_survey"),
+    (("experiments/experiment_log.csv",), "map", "experiments"),
+)
+EMAIL_COLUMNS = {"work_tasks": ("requested_by", "owner_id"), "work_approvals": ("reviewer_id",),
+                 "sales_survey": ("respondent_id",)}  # fmt: skip
+EXTRA_UTM = [{"medium": "content", "channel": "content"}, {"medium": "paid_social", "channel": "paid_social"}]
+
+
+@dataclass
+class DemoResult:
+    root: Path
+    built: Built
+    timings: dict[str, float]
+    quarantine: dict[str, int]
+    loaded: dict[str, int]
+    analyses: dict[str, Any] = field(default_factory=dict)
+    load_steps: dict[str, float] = field(default_factory=dict)  # seconds per export loaded
+
+
+def _yaml() -> YAML:
+    y = YAML()
+    y.default_flow_style = False
+    return y
+
+
+def _mapping(name: str, built: Built, folder: Path) -> Path:
+    """A shipped mapping file; tools that name people by e-mail get the roster's e-mail -> id values."""
+    src = resources.files("wanamaker.demo") / "mappings" / f"{name}.yml"
+    text = src.read_text(encoding="utf-8")
+    if name not in EMAIL_COLUMNS:
+        path = folder / f"{name}.yml"
+        path.write_text(text, encoding="utf-8")
+        return path
+    doc = _yaml().load(text)
+    values = dict(zip(built.team.members.email, built.team.members.member_id, strict=True))
+    for table in doc.values():
+        for col in EMAIL_COLUMNS[name]:
+            table[col]["values"] = values
+    path = folder / f"{name}.yml"
+    with path.open("w", encoding="utf-8") as fh:
+        _yaml().dump(doc, fh)
+    return path
+
+
+def _configure(root: Path, built: Built) -> None:
+    y = _yaml()
+    cfg_path = root / "wanamaker.yml"
+    cfg = y.load(cfg_path.read_text(encoding="utf-8")) or {}
+    rules = list(cfg.get("utm_rules") or [])
+    cfg["utm_rules"] = rules + [r for r in EXTRA_UTM if r not in rules]
+    with cfg_path.open("w", encoding="utf-8") as fh:
+        y.dump(cfg, fh)
+    plan = {k: v for k, v in built.plan.items() if not k.startswith("_")}
+    with (root / "plan.yml").open("w", encoding="utf-8") as fh:
+        y.dump(plan, fh)
+
+
+def run_demo(
+    root: Path,
+    spec: DemoSpec,
+    *,
+    on_step: Callable[[str], None] | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
+    keep_exports: bool = True,
+    on_open: Callable[[Any], None] | None = None,
+) -> DemoResult:
+    """Create the workspace ``root``, generate ``spec``'s world, load it, write the truth, run the
+    analyses. ``on_open(ws)`` runs once the workspace is open (e.g. a benchmark's engine settings)."""
+    root = Path(root)
+    if (root / "wanamaker.yml").exists():
+        from wanamaker.errors import UsageError
+
+        raise UsageError(f"{root} already holds a workspace.", fix="Choose a new folder, or delete this one first.")
+    say = on_step or (lambda _s: None)
+    tick = on_progress or (lambda _s, _i, _n: None)
+    exports = root / "demo-data"
+    say(f"Generating a {spec.size} B2B SaaS company (seed {spec.seed}, ending {spec.end})")
+    built = build(spec, exports, progress=lambda i, n: tick("generate", i, n))
+    timings = dict(built.timings)
+    t = time.perf_counter()
+    wanamaker.init(root)
+    _configure(root, built)
+    maps = exports / "mappings"
+    maps.mkdir(parents=True, exist_ok=True)
+    quarantine: dict[str, int] = {}
+    loaded: dict[str, int] = {}
+    load_steps: dict[str, float] = {}
+    say("Loading the exports through `wanamaker load`")
+    with wanamaker.open(root) as ws:
+        if on_open:
+            on_open(ws)
+        for k, (files, how, name) in enumerate(LOADS):
+            t_file = time.perf_counter()
+            paths = [str(exports / f) for f in files]
+            if how == "preset":
+                res = ws.load(paths, preset=name)
+            else:
+                res = ws.load(paths, mapping=str(_mapping(name, built, maps)), upsert=how == "upsert")
+            for rep in res.tables:
+                if how != "upsert":  # an upsert re-loads rows already counted
+                    loaded[rep.table] = loaded.get(rep.table, 0) + rep.total("loaded")
+                for code, n in rep.quarantine_reasons.items():
+                    quarantine[code] = quarantine.get(code, 0) + n
+            load_steps[name] = time.perf_counter() - t_file
+            tick("load", k + 1, len(LOADS))
+        ws.write_table("ground_truth", built.truth.ground_truth(), mode="replace")
+        ws.write_table("ground_truth_experiments", built.truth.experiments_table(), mode="replace")
+        ws.write_table("demo_planted", built.planted, mode="replace")
+        timings["load"] = time.perf_counter() - t
+        t = time.perf_counter()
+        analyses = run_analyses(ws, say)
+        timings["analyses"] = time.perf_counter() - t
+    if not keep_exports:  # benchmarks only: a user keeps the exports to load them again
+        shutil.rmtree(exports, ignore_errors=True)
+    return DemoResult(root, built, timings, quarantine, loaded, analyses, load_steps)
+
+
+ANALYSES: tuple[tuple[str, str, str], ...] = (
+    ("attribution", "wanamaker.attribution.evaluate", "evaluate"),  # every model, scored against the truth
+    ("funnel", "wanamaker.funnel.api", "funnel"),
+    ("sla", "wanamaker.funnel.alignment", "sla"),
+    ("alignment", "wanamaker.funnel.alignment", "alignment"),
+    ("report", "wanamaker.report.api", "write_report"),
+)
+
+
+def run_analyses(ws: Any, say: Callable[[str], None]) -> dict[str, Any]:
+    """Run every analysis that is importable now, with its defaults; a missing one is skipped, a
+    failing one is reported (the demo goes on)."""
+    out: dict[str, Any] = {}
+    for label, module, func in ANALYSES:
+        try:
+            fn = getattr(importlib.import_module(module), func)
+        except (ImportError, AttributeError):
+            out[label] = "not available yet"
+            continue
+        say(f"Running {label}")
+        try:
+            result = fn(ws)
+            if hasattr(result, "as_dict") or hasattr(result, "to_dict"):
+                out[label] = result.as_dict() if hasattr(result, "as_dict") else result.to_dict()
+            elif callable(getattr(result, "rows", None)):
+                out[label] = list(result.rows())
+            elif hasattr(result, "to_arrow"):
+                out[label] = result.to_arrow().to_pylist()
+            else:
+                out[label] = result
+        except Exception as exc:  # noqa: BLE001 - the demo reports an analysis that fails and goes on
+            out[label] = f"failed: {type(exc).__name__}: {exc}"
+    return out
+
+
+def headline(label: str, value: Any) -> str:
+    """One line per analysis for the summary."""
+    if isinstance(value, str):
+        return value
+    if label == "funnel" and isinstance(value, list):
+        rows = [r for r in value if r.get("key") == "all" and r.get("entered")]
+        return " -> ".join(
+            f"{r['stage']} {r['entered']:,}" + (f" ({r['rate']:.0%})" if r.get("rate") is not None else "")
+            for r in rows
+        )
+    if label == "sla" and isinstance(value, list):
+        return (
+            ", ".join(
+                f"{r.get('rule')}: {r.get('breach_rate') or 0:.0%} breached"
+                for r in value
+                if r.get("key") in (None, "all")
+            )
+            or f"{len(value)} rows"
+        )
+    if label == "attribution" and isinstance(value, dict) and value.get("models"):
+        models = value["models"]
+        best = models[0]
+        last = next((m for m in models if m["model"] == "last_touch"), models[-1])
+        return (
+            f"closest to the ground truth: {best['model']} ({best['error_points']:.0f} points off); "
+            f"last_touch {last['error_points']:.0f} points off ({len(models)} models ranked)"
+        )
+    if isinstance(value, dict) and "marketing_share_of_won_revenue" in value:
+        share = value["marketing_share_of_won_revenue"]
+        return f"marketing share of won revenue {share:.0%}" if isinstance(share, float) else str(share)
+    return f"{len(value)} rows" if isinstance(value, list | dict) else type(value).__name__
