@@ -13,7 +13,7 @@ year is named after the calendar year in which it ends: with ``fiscal_year_start
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -72,11 +72,11 @@ def _label(kind: PeriodKind, start: date, fiscal_year_start: str) -> str:
 
 def _to_utc(local: date, tz: ZoneInfo) -> datetime:
     aware = datetime(local.year, local.month, local.day, tzinfo=tz)
-    return aware.astimezone(timezone.utc).replace(tzinfo=None)
+    return aware.astimezone(UTC).replace(tzinfo=None)
 
 
 def _to_local(ts: datetime, tz: ZoneInfo) -> date:
-    return ts.replace(tzinfo=timezone.utc).astimezone(tz).date()
+    return ts.replace(tzinfo=UTC).astimezone(tz).date()
 
 
 def periods_between(

@@ -15,6 +15,9 @@ The rules (documented for users in docs/funnel.md):
 - **Re-entry** (a recycled lead that becomes an MQL again) never counts a subject twice: the funnel
   follows first entries; ``entries_<i>`` keeps how many events the stage has, so re-entries are
   reported by :mod:`wanamaker.funnel.leakage`.
+- **Visitors**: at person level the ``visitor`` stage is entered at the earlier of a ``visitor`` stage
+  event and the person's first touchpoint (DESIGN "Table contracts": given, or derived from the first
+  touch), see :func:`with_visitors`.
 - **Exits** (``funnel.exits``: rejected, recycled, lost, churned) are not stages; they end a stay in
   the furthest stage reached and are reported as leakage.
 
@@ -24,6 +27,8 @@ stage time after the rules above, null when not reached), ``skip_<i>`` (reached 
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import ibis
 import ibis.expr.types as ir
@@ -35,18 +40,25 @@ def stage_columns(n: int, prefix: str) -> list[str]:
     return [f"{prefix}_{i}" for i in range(n)]
 
 
-def subject_stages(events: ir.Table, stages: list[str], level: str = "person") -> ir.Table:
+def subject_stages(
+    events: ir.Table, stages: list[str], level: str = "person", exits: list[str] | None = None
+) -> ir.Table:
     """The per-subject funnel table of ``events`` (a ``stage_events`` table) for ``stages``.
 
-    One group-by pass builds the observed first entries; the rest are row-wise expressions.
+    One group-by pass builds the observed first entries (and, for leakage, the latest stage time
+    ``last_stage_at`` and the latest time ``exit_at_<j>`` of each exit); the rest are row-wise expressions.
     """
     n = len(stages)
-    ev = events.filter((events.subject_type == level) & events.stage.isin(stages))
+    exits = list(exits or [])
+    ev = events.filter((events.subject_type == level) & events.stage.isin([*stages, *exits]))
     aggs: dict[str, ir.Value] = {}
     for i, stage in enumerate(stages):
         is_stage = ev.stage == stage
         aggs[f"obs_{i}"] = ev.ts.min(where=is_stage)
         aggs[f"entries_{i}"] = is_stage.ifelse(1, 0).sum()
+    aggs["last_stage_at"] = ev.ts.max(where=ev.stage.isin(stages))
+    for j, name in enumerate(exits):
+        aggs[f"exit_at_{j}"] = ev.ts.max(where=ev.stage == name)
     wide = ev.group_by(ev.subject_id).aggregate(**aggs)
 
     far = ibis.literal(FAR_FUTURE, type="timestamp")
@@ -61,19 +73,35 @@ def subject_stages(events: ir.Table, stages: list[str], level: str = "person") -
         cols[f"skip_{i}"] = reached & obs[i].isnull()
     wide = wide.mutate(**cols)
     entry = [wide[f"obs_{i}"].coalesce(far) for i in range(n)]
-    return wide.mutate(entry_at=ibis.least(*entry))
+    return wide.mutate(entry_at=ibis.least(*entry) if n > 1 else entry[0])
 
 
-def last_events(events: ir.Table, stages: list[str], exits: list[str], level: str = "person") -> ir.Table:
-    """Each subject's latest funnel event: ``subject_id``, ``last_ts``, ``last_exit`` (the exit's name,
-    or null when the latest event is a stage). At equal times an exit counts as after a stage."""
-    ev = events.filter((events.subject_type == level) & events.stage.isin([*stages, *exits]))
-    ev = ev.mutate(is_exit=ev.stage.isin(exits).ifelse(1, 0))
-    win = ibis.window(group_by=ev.subject_id, order_by=[ev.ts.desc(), ev.is_exit.desc(), ev.stage.desc()])
-    ranked = ev.mutate(rn=ibis.row_number().over(win))
-    top = ranked.filter(ranked.rn == 0)
-    return top.select(
-        subject_id=top.subject_id,
-        last_ts=top.ts,
-        last_exit=ibis.ifelse(top.is_exit == 1, top.stage, ibis.null().cast("string")),
+def latest_event(wide: ir.Table, exits: list[str]) -> tuple[ir.TimestampValue, ir.StringValue]:
+    """(time of the subject's latest stage or exit event, the exit's name when that event is an exit,
+    else null). At equal times an exit counts as after a stage, and a later-listed exit after an
+    earlier one."""
+    null_s = ibis.null().cast("string")
+    if not exits:
+        return wide.last_stage_at, null_s
+    past = ibis.literal(datetime(1, 1, 1), type="timestamp")
+    times = [wide[f"exit_at_{j}"].coalesce(past) for j in range(len(exits))]
+    latest_exit = times[0] if len(times) == 1 else ibis.greatest(*times)
+    has_exit = ibis.or_(*[wide[f"exit_at_{j}"].notnull() for j in range(len(exits))])
+    name = ibis.cases(*[(times[j] == latest_exit, exits[j]) for j in reversed(range(len(exits)))], else_=null_s)
+    exit_last = has_exit & (wide.last_stage_at.isnull() | (latest_exit >= wide.last_stage_at))
+    last_ts = ibis.ifelse(exit_last, latest_exit, wide.last_stage_at)
+    return last_ts, ibis.ifelse(exit_last, name, null_s)
+
+
+VISITOR = "visitor"
+
+
+def with_visitors(events: ir.Table, first_touches: ir.Table) -> ir.Table:
+    """``events`` plus one ``visitor`` event per person at their first touch (``person_id, ts``)."""
+    derived = first_touches.select(
+        subject_type=ibis.literal("person", type="string"),
+        subject_id=first_touches.person_id,
+        stage=ibis.literal(VISITOR, type="string"),
+        ts=first_touches.ts,
     )
+    return events.select("subject_type", "subject_id", "stage", "ts").union(derived)

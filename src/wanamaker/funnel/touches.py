@@ -14,7 +14,8 @@ from wanamaker.funnel._source import Source
 
 
 def person_touches(src: Source) -> ir.Table:
-    """``person_id, touch_id, ts, channel, campaign_id, owner_id`` for every touch of a known person."""
+    """``person_id, touch_id, ts, channel, campaign_id, owner_id`` for every touch of a known person
+    (a touch both carrying the person and stitched to them appears twice; callers take first/any/min)."""
     tp = src.table("touchpoints")
     cols = ["touch_id", "ts", "channel", "campaign_id", "owner_id"]
     direct = tp.filter(tp.person_id.notnull()).select("person_id", *cols)
@@ -23,7 +24,18 @@ def person_touches(src: Source) -> ir.Table:
     stitched = anon.join(ids, anon.anonymous_id == ids.anonymous_id).select(
         person_id=ids.person_id, **{c: anon[c] for c in cols}
     )
-    return direct.union(stitched).distinct()
+    return direct.union(stitched)
+
+
+def first_touch_times(src: Source) -> ir.Table:
+    """``person_id, ts``: each person's first touch time (a group-by, no window)."""
+    tp = src.table("touchpoints")
+    direct = tp.filter(tp.person_id.notnull()).select("person_id", "ts")
+    ids = src.table("identities").select("anonymous_id", "person_id")
+    anon = tp.filter(tp.person_id.isnull() & tp.anonymous_id.notnull())
+    stitched = anon.join(ids, anon.anonymous_id == ids.anonymous_id).select(person_id=ids.person_id, ts=anon.ts)
+    both = direct.union(stitched)
+    return both.group_by("person_id").aggregate(ts=both.ts.min())
 
 
 def first_touches(touches: ir.Table) -> ir.Table:
@@ -54,4 +66,5 @@ def is_sales_touch(touches: ir.Table, src: Source) -> ir.BooleanValue:
     sales_channels = channels_where(src.config, group="sales")
     reps = sales_members(src)
     by_channel = touches.channel.isin(sales_channels) if sales_channels else ibis.literal(False)
-    return by_channel | touches.owner_id.isin(reps.member_id)
+    by_owner = ibis.ifelse(touches.owner_id.isin(reps.member_id), True, False)  # null owner -> False
+    return by_channel | by_owner

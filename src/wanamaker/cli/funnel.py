@@ -1,0 +1,160 @@
+"""``wanamaker funnel``, ``wanamaker sla`` and ``wanamaker alignment`` (issue 5; docs/funnel.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+
+from wanamaker.cli.output import Format, current_workspace, emit
+from wanamaker.errors import UsageError
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", envvar="WANAMAKER_WORKSPACE",
+                 help="The workspace folder (default: the current folder or its nearest parent with wanamaker.yml)."),
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", envvar="WANAMAKER_FORMAT", help="Output format.")]
+PeriodOpt = Annotated[
+    str | None, typer.Option("--period", help="month | quarter | year (fiscal, from fiscal_year_start).")
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="DATE (end of that day) or DATE TIME, in the workspace time zone; "
+                                 "default: the end of the data."),
+]
+
+
+class FunnelView(StrEnum):
+    conversion = "conversion"
+    velocity = "velocity"
+    leakage = "leakage"
+
+
+class AlignmentSection(StrEnum):
+    sourced = "sourced"
+    acceptance = "acceptance"
+    rejection_reasons = "rejection_reasons"
+    recycled = "recycled"
+    survey = "survey"
+
+
+def parse_as_of(text: str | None, tz: str) -> datetime | None:
+    """``--as-of`` in the workspace time zone -> naive UTC. A bare date means the end of that day."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"--as-of '{text}' is not a date.", fix="Write 2026-03-31 or 2026-03-31T18:00.") from None
+    if len(text.strip()) <= 10:
+        value = value + timedelta(days=1)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(tz))
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _flat(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Nested cells (survey distribution, comments) as text for tables and CSV."""
+    out = []
+    for row in rows:
+        flat: dict[str, Any] = {}
+        for k, v in row.items():
+            if isinstance(v, dict):
+                v = " ".join(f"{a}:{b}" for a, b in v.items())
+            elif isinstance(v, (list, tuple)):
+                v = " | ".join(str(x) for x in v)
+            flat[k] = v
+        out.append(flat)
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def funnel(
+        by: Annotated[str | None, typer.Option(
+            "--by", help="lead_source | channel | campaign | segment | region | owner | cohort_month.")] = None,
+        period: PeriodOpt = None,
+        cohort: Annotated[bool, typer.Option(
+            "--cohort", help="Follow the subjects entering each stage in a period (default without --period).")] = False,
+        within: Annotated[str | None, typer.Option(
+            "--within", help="Count a conversion only within this long of entering the stage, e.g. 90d.")] = None,
+        level: Annotated[str, typer.Option("--level", help="person | account.")] = "person",
+        stages: Annotated[str | None, typer.Option(
+            "--stages", help="Only these configured stages, in order, comma-separated (e.g. mql,won).")] = None,
+        show: Annotated[FunnelView, typer.Option("--show", help="conversion | velocity | leakage.")] =
+        FunnelView.conversion,
+        stall: Annotated[str, typer.Option("--stall", help="Leakage: no event for this long = stalled.")] = "30d",
+        as_of: AsOfOpt = None,
+        fmt: FormatOpt = Format.table,
+        workspace: WorkspaceOpt = None,
+    ) -> None:
+        """Lifecycle funnel: stage counts, conversion, velocity and leakage."""
+        from wanamaker.funnel import funnel as run
+
+        if level not in ("person", "account"):
+            raise UsageError(f"--level '{level}' is not a level.", fix="Use --level person or --level account.")
+        with current_workspace(workspace) as ws:
+            result = run(
+                ws, by=by, period=period, cohort=cohort, within=within, level=level,  # type: ignore[arg-type]
+                as_of=parse_as_of(as_of, ws.config.timezone), stall=stall,
+                stages=[s.strip() for s in stages.split(",")] if stages else None,
+            )
+        if show is FunnelView.conversion:
+            emit(result.rows(), fmt, title="funnel")
+        elif show is FunnelView.velocity:
+            emit(result.velocity_rows(), fmt, title="velocity (days)")
+        else:
+            emit(result.leakage_rows(), fmt, title=f"leakage (stalled = no event for {stall})")
+
+    @app.command()
+    def sla(
+        by: Annotated[str | None, typer.Option("--by", help="rep | team.")] = None,
+        period: PeriodOpt = None,
+        open_: Annotated[bool, typer.Option("--open", help="List the open breaches at the as-of time.")] = False,
+        as_of: AsOfOpt = None,
+        fmt: FormatOpt = Format.table,
+        workspace: WorkspaceOpt = None,
+    ) -> None:
+        """SLA: response times, breaches and breach rate per rule, rep or team; open breaches."""
+        from wanamaker.funnel import sla as run
+
+        with current_workspace(workspace) as ws:
+            result = run(ws, by=by, period=period, open=open_, as_of=parse_as_of(as_of, ws.config.timezone))
+        emit(result.rows(), fmt, title=f"open SLA breaches as of {result.as_of:%Y-%m-%d %H:%M} UTC" if open_
+             else f"SLA as of {result.as_of:%Y-%m-%d %H:%M} UTC")
+
+    @app.command()
+    def alignment(
+        section: Annotated[AlignmentSection | None, typer.Option(
+            "--section", help="Only one part (needed for --format csv).")] = None,
+        period: Annotated[str, typer.Option("--period", help="Periods of acceptance and survey.")] = "quarter",
+        fmt: FormatOpt = Format.table,
+        workspace: WorkspaceOpt = None,
+    ) -> None:
+        """Sales-marketing alignment: sourced / influenced, acceptance, rejection reasons, survey."""
+        from wanamaker.funnel import alignment as run
+
+        if fmt is Format.csv and section is None:
+            raise UsageError("CSV holds one table.", fix="Add --section sourced|acceptance|rejection_reasons|"
+                                                         "recycled|survey.")
+        with current_workspace(workspace) as ws:
+            result = run(ws, period=period)
+        if fmt is Format.json:
+            payload = result.as_dict() if section is None else result.section(section.value)
+            emit([], fmt, payload=payload)
+            return
+        names = [section.value] if section else [s.value for s in AlignmentSection]
+        for name in names:
+            rows = _flat(result.section(name))
+            if name == "sourced" and fmt is Format.table:
+                share = result.sourced.marketing_share_of_won_revenue
+                title = f"sourced ({result.sourced.rule}); marketing share of won revenue: " + (
+                    "n/a" if share is None else f"{share:.1%}")
+            else:
+                title = name.replace("_", " ")
+            emit(rows, fmt, title=title)

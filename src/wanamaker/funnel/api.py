@@ -1,0 +1,175 @@
+"""``funnel(ws, ...)``: the lifecycle funnel of a workspace (DESIGN "Funnel"; docs/funnel.md).
+
+The pipeline is a tuple of small steps, each an Ibis expression run inside the engine:
+stage events -> per-subject stage table (:mod:`.stages`) -> breakdown key (:mod:`.breakdowns`) ->
+steps (:mod:`.conversion`) -> aggregates (conversion, velocity, leakage). Only aggregates leave the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+
+from wanamaker.config.durations import parse_duration
+from wanamaker.errors import DataError, UsageError
+from wanamaker.funnel._source import Source
+from wanamaker.funnel.breakdowns import with_key
+from wanamaker.funnel.conversion import FunnelRow, cohort_rows, period_rows, steps
+from wanamaker.funnel.leakage import LeakageRow, leakage_rows
+from wanamaker.funnel.periods import PERIOD_KINDS, Period, PeriodKind, periods_between
+from wanamaker.funnel.results import Tabular, row_dict
+from wanamaker.funnel.stages import VISITOR, subject_stages, with_visitors
+from wanamaker.funnel.touches import first_touch_times
+from wanamaker.funnel.velocity import VelocityRow, velocity_rows
+
+Level = Literal["person", "account"]
+
+
+@dataclass(frozen=True)
+class FunnelResult(Tabular):
+    """Conversion rows (``rows()``), plus ``velocity`` and ``leakage`` rows and the parameters used."""
+
+    conversion: tuple[FunnelRow, ...]
+    velocity: tuple[VelocityRow, ...]
+    leakage: tuple[LeakageRow, ...]
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def table_rows(self) -> tuple[Any, ...]:
+        return self.conversion
+
+    def velocity_rows(self) -> list[dict[str, Any]]:
+        return [row_dict(r) for r in self.velocity]
+
+    def leakage_rows(self) -> list[dict[str, Any]]:
+        return [row_dict(r) for r in self.leakage]
+
+
+def as_timedelta(value: str | timedelta | None) -> timedelta | None:
+    if value is None or isinstance(value, timedelta):
+        return value
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise UsageError(str(exc), fix="Write a duration such as 90d, 24h or 2w.") from None
+
+
+def check_period(period: str | None) -> PeriodKind | None:
+    if period is not None and period not in PERIOD_KINDS:
+        raise UsageError(f"'{period}' is not a period.", fix=f"Use --period {' | '.join(PERIOD_KINDS)}.")
+    return period  # type: ignore[return-value]
+
+
+def pick_stages(configured: list[str], wanted: list[str] | None) -> list[str]:
+    """``wanted`` (configured stages, in configured order), or all configured stages."""
+    if not wanted:
+        return configured
+    unknown = [s for s in wanted if s not in configured]
+    if unknown:
+        raise UsageError(
+            f"{', '.join(unknown)} not among the funnel stages ({', '.join(configured)}).",
+            fix="Name stages from funnel.stages in wanamaker.yml, or add them there.",
+        )
+    if len(wanted) < 2:
+        raise UsageError("A funnel needs at least two stages.", fix="Name two or more stages, e.g. --stages mql,won.")
+    return [s for s in configured if s in wanted]
+
+
+def data_window(events: ir.Table) -> tuple[datetime, datetime]:
+    """First and last timestamp of ``events`` (raises DataError when there are none)."""
+    rec = events.aggregate(lo=events.ts.min(), hi=events.ts.max()).to_pyarrow().to_pylist()[0]
+    lo, hi = rec["lo"], rec["hi"]
+    if lo is None or hi is None:
+        raise DataError(
+            "There are no stage events to build a funnel from.",
+            fix="Load stage_events first (wanamaker load FILE --table stage_events, or a mapping).",
+        )
+    return _naive(lo), _naive(hi)
+
+
+def _naive(value: Any) -> datetime:
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    out: datetime = value
+    return out.replace(tzinfo=None)
+
+
+def all_and_key(src: Source, wide: ir.Table, by: str | None, level: str, months: list[Period]) -> ir.Table:
+    """Each subject once with ``key`` = ``all``, and once more with its breakdown key when ``by`` is given
+    (an ``UNNEST`` of a two-element array: one scan)."""
+    if by is None:
+        return wide.mutate(key=ibis.literal("all", type="string"))
+    keyed = with_key(src, wide, by, level, months)
+    return keyed.mutate(key=ibis.array([ibis.literal("all", type="string"), keyed.key]).unnest())
+
+
+def funnel(
+    ws: Source,
+    *,
+    by: str | None = None,
+    period: str | None = None,
+    cohort: bool = False,
+    within: str | timedelta | None = None,
+    level: Level = "person",
+    as_of: datetime | None = None,
+    stall: str | timedelta = "30d",
+    stages: list[str] | None = None,
+) -> FunnelResult:
+    """The lifecycle funnel of ``ws`` (stages from ``funnel.stages`` in wanamaker.yml).
+
+    ``by``: a breakdown key (lead_source, channel, campaign, segment, region, owner, cohort_month);
+    the overall rows (key ``all``) always come first. ``period``: month | quarter | year (fiscal, from
+    ``fiscal_year_start``). ``cohort``: follow the subjects entering each stage in a period (the
+    default without ``period``); otherwise count entries per period. ``within``: count a conversion
+    only when it happens within this long of entering the stage (cohort only). ``stall``: how long
+    without an event makes a subject *stalled* in the leakage table, as of ``as_of`` (default: the
+    last stage event). ``stages``: only these configured stages, in their configured order (e.g.
+    ``["mql", "won"]`` for MQL-to-won conversion and days to close).
+    """
+    kind = check_period(period)
+    window = as_timedelta(within)
+    stall_td = as_timedelta(stall) or timedelta(days=30)
+    if window is not None and kind is not None and not cohort:
+        raise UsageError("--within applies to cohorts.", fix="Add --cohort, or drop --within.")
+    cfg = ws.config
+    stages = pick_stages(list(cfg.funnel.stages), stages)
+    events = ws.table("stage_events")
+    events = events.filter(events.subject_type == level)
+    lo, hi = data_window(events)
+    end = as_of or hi
+    exits = list(cfg.funnel.exits)
+    span_lo, span_hi = lo, hi
+    if level == "person" and VISITOR in stages:
+        firsts = first_touch_times(ws)
+        events = with_visitors(events, firsts)
+        rec = firsts.aggregate(lo=firsts.ts.min(), hi=firsts.ts.max()).to_pyarrow().to_pylist()[0]
+        if rec["lo"] is not None:
+            span_lo, span_hi = min(lo, _naive(rec["lo"])), max(hi, _naive(rec["hi"]))
+    months = periods_between("month", span_lo, span_hi, cfg.timezone, cfg.fiscal_year_start)
+    periods: list[Period] | None = (
+        periods_between(kind, span_lo, span_hi, cfg.timezone, cfg.fiscal_year_start) if kind else None
+    )
+    wide = subject_stages(events, stages, level, exits)
+    keyed_all = all_and_key(ws, wide, by, level, months).cache()
+    try:
+        st = steps(keyed_all, len(stages), window)
+        if kind is not None and not cohort:
+            assert periods is not None
+            conversion = period_rows(st, stages, periods)
+        else:
+            conversion = cohort_rows(st, stages, periods)
+        velocity = velocity_rows(st, keyed_all, stages)
+        leakage = leakage_rows(keyed_all, stages, exits, end, stall_td)
+    finally:
+        keyed_all.release()
+    params = {
+        "by": by, "period": kind, "cohort": cohort or kind is None, "within": str(window) if window else None,
+        "level": level, "stages": stages, "data_from": lo.isoformat(), "data_to": hi.isoformat(),
+        "as_of": end.isoformat(), "visitors_from_first_touch": level == "person" and VISITOR in stages,
+        "stall_days": stall_td.total_seconds() / 86400,
+    }
+    return FunnelResult(tuple(conversion), tuple(velocity), tuple(leakage), params)
