@@ -56,8 +56,13 @@ class DuckDBStore(Store):
                     cols = select_list(write.table)
                     con.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {quote(write.insert_from)}")
             con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
+        except BaseException as exc:
+            _rollback(con)
+            if isinstance(exc, duckdb.OutOfMemoryException):
+                raise EngineError(
+                    f"DuckDB ran out of memory while writing the load: {str(exc).splitlines()[0]}",
+                    fix="Raise the cap, e.g. WANAMAKER_DUCKDB_MEMORY=8GB, or load the files in smaller batches.",
+                ) from exc
             raise
 
     def ibis(self) -> Any:
@@ -82,7 +87,7 @@ class DuckDBStore(Store):
                 con.execute(f"INSERT INTO main.{quote(name)} BY NAME SELECT * FROM _wm_result")
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
         finally:
             con.unregister("_wm_result")
@@ -92,3 +97,11 @@ class DuckDBStore(Store):
 
     def close(self) -> None:
         self._ibis.disconnect()
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back if a transaction is still open (DuckDB ends it by itself after some errors)."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.TransactionException:
+        pass
