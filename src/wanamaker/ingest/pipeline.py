@@ -395,7 +395,10 @@ class Loader:
         if self.upsert:
             con.execute(f"CREATE OR REPLACE TEMP TABLE wm_del_{t} AS SELECT DISTINCT {keys} FROM wm_load_{t}")
         # quarantine: invalid candidates and malformed lines; raw = the source row as JSON
-        raw_json = self._raw_json_sql(typed, sources)
+        any_bad = bool(con.execute(f"SELECT 1 FROM {typed} WHERE _bucket = 'quarantined' LIMIT 1").fetchall())
+        raw_json = (self._raw_json_sql(typed, sources) if any_bad
+                    else "SELECT CAST(NULL AS INTEGER) AS _file, CAST(NULL AS BIGINT) AS _line, "
+                         "CAST(NULL AS VARCHAR) AS raw WHERE false")
         spec = sqlgen.lit(origin)
         qid = f"md5({lid} || {sqlgen.lit(t)} || f.sha || CAST(q._line AS VARCHAR) || q._part)"
         con.execute(
