@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
     args = parser.parse_args()
     rows = 20_000 if args.smoke else args.rows
-    work = Path(tempfile.mkdtemp(prefix="wm-bench-"))
+    work = Path(tempfile.mkdtemp(prefix="wanamaker-ingest-bench-", dir=args.data))
     try:
         args.data.mkdir(parents=True, exist_ok=True)
         csv_path = args.data / f"touchpoints_{rows}.csv"
