@@ -8,8 +8,9 @@ plus (start), (conversion) and (null); repeated consecutive channels are kept.
 The removal effect of channel ``c`` is ``RE_c = 1 - P_c / P`` where ``P`` is the probability of
 absorption in (conversion) from (start) and ``P_c`` the same with every state containing ``c``
 sent to (null). Each probability is an absorbing-chain solve ``(I - Q) x = r`` on the transient
-states, done with a sparse LU factorisation (``scipy.sparse.linalg.splu``): exact up to floating
-point, with no simulation and no seed. The value chain uses the same transitions with the
+states: dense or sparse LU for chains up to 20,000 states, BiCGSTAB to a checked relative residual
+below 1e-13 above that (high-order chains fill in under LU). Exact up to floating point; no
+simulation, no seed. The value chain uses the same transitions with the
 absorbing reward ``r_s`` = value converted at ``s`` / flow out of ``s``, so ``x`` is the expected
 value and ``RE`` its relative loss.
 
@@ -84,13 +85,16 @@ def build_chain(paths: Paths, order: int) -> Chain:
         raise ValueError(f"Markov order must be 1 to {MAX_ORDER}, not {order}")
     weight = paths.conversions + paths.nulls
     codes, pidx = state_codes(paths, order)
-    uniq, state = np.unique(codes, return_inverse=True)
+    uniq, state = _dense_unique(codes, (len(paths.channels) + 1) ** order)
     n = uniq.shape[0]
-    state = state.astype(np.int64)
     same = pidx[1:] == pidx[:-1]
     src, dst, w = state[:-1][same], state[1:][same], weight[pidx[1:][same]]
-    counts = sp.csr_matrix((w, (src, dst)), shape=(n, n))
-    counts.sum_duplicates()
+    if n * n <= DENSE_UNIQUE_MAX:  # few states: count transitions with one bincount
+        flat = np.bincount(src * n + dst, weights=w, minlength=n * n).reshape(n, n)
+        counts = sp.csr_matrix(flat)
+    else:
+        counts = sp.csr_matrix((w, (src, dst)), shape=(n, n))
+        counts.sum_duplicates()
     last = np.ones(pidx.shape[0], dtype=bool)
     last[:-1] = ~same
     first = np.ones(pidx.shape[0], dtype=bool)
@@ -121,29 +125,104 @@ def build_chain(paths: Paths, order: int) -> Chain:
     return Chain(sp.csr_matrix(q), conv_out * inv, value_out * inv, start, members)
 
 
-def absorb(chain: Chain, keep: NDArray[np.bool_] | None = None) -> tuple[float, float]:
-    """P(conversion) and expected value from (start), with states outside ``keep`` sent to (null)."""
+DENSE_UNIQUE_MAX = 50_000_000
+
+
+def _dense_unique(codes: Int, code_range: int) -> tuple[Int, Int]:
+    """``np.unique(codes, return_inverse=True)`` in linear time when the code range is small."""
+    if code_range > DENSE_UNIQUE_MAX:
+        uniq, inverse = np.unique(codes, return_inverse=True)
+        return uniq, inverse.astype(np.int64)
+    present = np.bincount(codes, minlength=code_range) > 0
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present).astype(np.int64), rank[codes].astype(np.int64)
+
+
+def absorb(chain: Chain, keep: NDArray[np.bool_] | None = None, *, value: bool = True,
+           guess: tuple[Float, Float] | None = None) -> tuple[float, float, Float, Float]:
+    """P(conversion) and expected value from (start), with states outside ``keep`` sent to (null);
+    also the solution vectors (``x`` over the kept states) for warm starts."""
     if keep is None:
         keep = np.ones(chain.start.shape[0], dtype=bool)
     idx = np.flatnonzero(keep)
     if idx.size == 0:
-        return 0.0, 0.0
+        return 0.0, 0.0, np.zeros(0), np.zeros(0)
     q = chain.q[idx][:, idx]
-    a = (sp.identity(idx.size, format="csc") - q.tocsc()).tocsc()
-    rhs = np.column_stack([chain.r_conv[idx], chain.r_value[idx]])
-    x = _solve(a, rhs)
+    a = sp.csr_matrix(sp.identity(idx.size, format="csr") - q)
     s = chain.start[idx]
-    return float(s @ x[:, 0]), float(s @ x[:, 1])
+    g0, g1 = (guess[0][idx], guess[1][idx]) if guess is not None else (None, None)
+    xc = _solve(a, chain.r_conv[idx], g0)
+    xv = _solve(a, chain.r_value[idx], g1) if value else np.zeros(idx.size)
+    return float(s @ xc), float(s @ xv), xc, xv
 
 
-def _solve(a: sp.csc_matrix, rhs: Float) -> Float:
-    if a.shape[0] <= 2000:
+DENSE_MAX = 200
+DIRECT_MAX = 20000
+RESIDUAL_TOL = 1e-13
+
+
+def _solve(a: sp.csr_matrix, rhs: Float, guess: Float | None) -> Float:
+    """Solve ``a x = rhs``: dense LU for small chains, sparse LU up to ``DIRECT_MAX`` states, and
+    above it BiCGSTAB (warm-started from the full chain's solution) driven to a checked relative
+    residual below ``RESIDUAL_TOL`` (sparse LU of a high-order chain fills in badly); never sampled."""
+    n = a.shape[0]
+    if not rhs.any():
+        return np.zeros(n)
+    if n <= DENSE_MAX:
         return np.asarray(np.linalg.solve(a.toarray(), rhs), dtype=np.float64)
-    lu = spla.splu(a, permc_spec="COLAMD")
-    return np.asarray(lu.solve(rhs), dtype=np.float64)
+    if n <= DIRECT_MAX:
+        return np.asarray(spla.splu(a.tocsc(), permc_spec="COLAMD").solve(rhs), dtype=np.float64)
+    scale = float(np.abs(rhs).max())
+    x = bicgstab(a, rhs, guess)
+    if float(np.abs(a @ x - rhs).max()) > RESIDUAL_TOL * scale:
+        x, _ = spla.gmres(a, rhs, x0=x, rtol=1e-15, atol=0.0, restart=100, maxiter=50)
+        if float(np.abs(a @ x - rhs).max()) > RESIDUAL_TOL * scale:
+            x = spla.splu(a.tocsc(), permc_spec="COLAMD").solve(rhs)
+    return np.asarray(x, dtype=np.float64)
 
 
-def markov(paths: Paths, order: int = 1) -> MarkovResult:
+def _dot(u: Float, v: Float) -> float:
+    # einsum, not BLAS: OpenBLAS threads thrash on these small dot products on a busy machine
+    return float(np.einsum("i,i->", u, v))
+
+
+def bicgstab(a: sp.csr_matrix, b: Float, x0: Float | None = None, rtol: float = 1e-15,
+             maxiter: int = 1000) -> Float:
+    """Van der Vorst's BiCGSTAB, stopped when ``|b - a x| <= rtol |b|`` (2-norm)."""
+    x = np.zeros_like(b) if x0 is None else x0.copy()
+    r = b - a @ x
+    r_hat = r.copy()
+    bnorm = max(np.sqrt(_dot(b, b)), 1e-300)
+    rho = alpha = omega = 1.0
+    v = np.zeros_like(b)
+    p = np.zeros_like(b)
+    for _ in range(maxiter):
+        if np.sqrt(_dot(r, r)) <= rtol * bnorm:
+            break
+        rho_new = _dot(r_hat, r)
+        if rho_new == 0.0 or omega == 0.0:
+            break
+        beta = (rho_new / rho) * (alpha / omega)
+        rho = rho_new
+        p = r + beta * (p - omega * v)
+        v = a @ p
+        denom = _dot(r_hat, v)
+        if denom == 0.0:
+            break
+        alpha = rho / denom
+        s = r - alpha * v
+        if np.sqrt(_dot(s, s)) <= rtol * bnorm:
+            x += alpha * p
+            break
+        t = a @ s
+        tt = _dot(t, t)
+        omega = _dot(t, s) / tt if tt > 0 else 0.0
+        x += alpha * p + omega * s
+        r = s - omega * t
+    return np.asarray(x, dtype=np.float64)
+
+
+def markov(paths: Paths, order: int = 1, *, value: bool = True) -> MarkovResult:
     """Exact Markov attribution.
 
     >>> from wanamaker.attribution.paths import from_sequences
@@ -152,7 +231,7 @@ def markov(paths: Paths, order: int = 1) -> MarkovResult:
     (0.5, [1.0, 1.0], [0.5, 0.5])
     """
     chain = build_chain(paths, order)
-    p, ev = absorb(chain)
+    p, ev, x_full, xv_full = absorb(chain, value=value)
     k = len(paths.channels)
     re = np.zeros(k)
     re_v = np.zeros(k)
@@ -162,9 +241,11 @@ def markov(paths: Paths, order: int = 1) -> MarkovResult:
         has[member_cols.indices[member_cols.indptr[c] : member_cols.indptr[c + 1]]] = True
         if not has.any():
             continue
-        pc, evc = absorb(chain, ~has)
+        pc, evc, _, _ = absorb(chain, ~has, value=value, guess=(x_full, xv_full))
         re[c] = 1.0 - pc / p if p > 0 else 0.0
         re_v[c] = 1.0 - evc / ev if ev > 0 else 0.0
+    if not value:
+        re_v = re.copy()
     total_conv = float(paths.conversions.sum())
     total_val = float(paths.value.sum())
     return MarkovResult(

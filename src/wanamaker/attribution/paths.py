@@ -9,12 +9,14 @@ ChannelAttribution-style paths file reach the same code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 Int = NDArray[np.int64]
-Float = NDArray[np.float64]
+# float arrays; typed loosely because numpy's stubs type bincount(weights=...) as integer
+Float = NDArray[Any]
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class Paths:
 
     def path_strings(self, sep: str = " > ") -> list[str]:
         names = np.asarray(self.channels, dtype=object)
-        return [sep.join(names[self.steps[a:b]]) for a, b in zip(self.offsets[:-1], self.offsets[1:])]
+        return [sep.join(names[self.steps[a:b]]) for a, b in zip(self.offsets[:-1], self.offsets[1:], strict=False)]
 
 
 def from_sequences(

@@ -1,0 +1,124 @@
+"""Benchmark: exact Markov (wanamaker) vs ChannelAttribution 2.2.5 on identical aggregated paths.
+
+Generates synthetic ChannelAttribution-format paths with a seed, then runs, as separate whole
+processes side by side in this one run, ``wanamaker attribute --paths FILE --model markov --order K``
+and a script calling ``ChannelAttribution.markov_model(..., order=K, ncore=2)`` at its default
+precision. Reports wall time, peak RSS, the speed ratio and ChannelAttribution's error against the
+exact answer (max relative error per channel, and the total-variation distance in share points).
+
+    python benchmarks/attribution_markov_vs_channelattribution.py --journeys 3000000 --channels 50
+    python benchmarks/attribution_markov_vs_channelattribution.py --smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+CA_SCRIPT = r"""
+import contextlib, io, json, sys
+import pandas as pd
+with contextlib.redirect_stdout(io.StringIO()):
+    from ChannelAttribution import markov_model
+df = pd.read_csv(sys.argv[1])
+with contextlib.redirect_stdout(io.StringIO()):
+    res = markov_model(df, "path", "total_conversions", var_null="total_null", order=int(sys.argv[2]),
+                       ncore=2, verbose=0, flg_pro=False)
+out = dict(zip(res["channel_name"], res["total_conversions"]))
+json.dump(out, open(sys.argv[3], "w"))
+"""
+
+
+def generate(path: Path, journeys: int, channels: int, seed: int) -> tuple[int, int]:
+    rng = np.random.default_rng(seed)
+    pop = 1 / np.arange(1, channels + 1) ** 0.8
+    pop /= pop.sum()
+    lengths = rng.geometric(0.28, journeys).clip(1, 40)
+    steps = rng.choice(channels, int(lengths.sum()), p=pop)
+    pid = np.repeat(np.arange(journeys), lengths)
+    lift = 0.02 * (np.arange(channels) % 5)
+    p_conv = 0.03 + np.bincount(pid, weights=lift[steps], minlength=journeys).clip(0, 0.5)
+    conv = rng.random(journeys) < p_conv
+    names = np.array([f"ch{i:02d}" for i in range(channels)], dtype=object)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    strings = [" > ".join(names[steps[a:b]]) for a, b in zip(offsets[:-1], offsets[1:], strict=False)]
+    import pandas as pd
+
+    df = pd.DataFrame({"path": strings, "conv": conv.astype(int)})
+    agg = df.groupby("path", sort=False)["conv"].agg(["sum", "count"]).reset_index()
+    out = pd.DataFrame({"path": agg["path"], "total_conversions": agg["sum"],
+                        "total_null": agg["count"] - agg["sum"]})
+    out.to_csv(path, index=False)
+    return len(out), int(conv.sum())
+
+
+def run_all(cmds: list[list[str]], sequential: bool) -> list[tuple[float, float, bytes]]:
+    """Run whole processes (side by side unless ``sequential``): wall s, peak RSS MiB, stdout."""
+    out: list[tuple[float, float, bytes]] = [(0.0, 0.0, b"")] * len(cmds)
+    groups = [[i] for i in range(len(cmds))] if sequential else [list(range(len(cmds)))]
+    for group in groups:
+        procs = {}
+        for i in group:
+            fh = tempfile.TemporaryFile()
+            procs[subprocess.Popen(cmds[i], stdout=fh, stderr=subprocess.PIPE).pid] = (i, time.perf_counter(), fh)
+        while procs:
+            pid, status, usage = os.wait4(-1, 0)
+            if pid not in procs:
+                continue
+            i, started, fh = procs.pop(pid)
+            elapsed = time.perf_counter() - started
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise SystemExit(f"{cmds[i]} failed with status {status}")
+            fh.seek(0)
+            out[i] = (elapsed, usage.ru_maxrss / 1024, fh.read())
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--journeys", type=int, default=3_000_000)
+    ap.add_argument("--channels", type=int, default=50)
+    ap.add_argument("--orders", default="1,3")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--smoke", action="store_true", help="tiny size for CI")
+    ap.add_argument("--sequential", action="store_true", help="run the two processes one after the other")
+    args = ap.parse_args()
+    if args.smoke:
+        args.journeys, args.channels = 3000, 6
+    tmp = Path(tempfile.mkdtemp(prefix="wm-bench-"))
+    data = tmp / "paths.csv"
+    t0 = time.perf_counter()
+    n_paths, n_conv = generate(data, args.journeys, args.channels, args.seed)
+    print(f"data: {args.journeys:,} journeys, {n_paths:,} distinct paths, {args.channels} channels, "
+          f"{n_conv:,} conversions (generated in {time.perf_counter() - t0:.1f} s)")
+    (tmp / "ca.py").write_text(CA_SCRIPT)
+    results = []
+    for order in [int(x) for x in args.orders.split(",")]:
+        ours_out, ca_out = tmp / f"ours{order}.json", tmp / f"ca{order}.json"
+        ours_cmd = [sys.executable, "-m", "wanamaker.cli.app", "attribute", "--paths", str(data),
+                    "--model", "markov", "--order", str(order), "--format", "json"]
+        ca_cmd = [sys.executable, str(tmp / "ca.py"), str(data), str(order), str(ca_out)]
+        a, b = run_all([ours_cmd, ca_cmd], args.sequential)
+        ours_out.write_bytes(a[2])
+        exact = {r["key"]: r["conversions"] for r in json.loads(a[2])}
+        ca = json.loads(ca_out.read_text())
+        tot = sum(exact.values())
+        rel = {k: abs(ca.get(k, 0.0) - v) / v for k, v in exact.items() if v > 0}
+        tv = 50 * sum(abs(ca.get(k, 0.0) / sum(ca.values()) - v / tot) for k, v in exact.items())
+        worst = max(rel, key=lambda k: rel[k])
+        results.append((order, a, b, rel, tv, worst))
+        print(f"order {order}: wanamaker {a[0]:.1f} s, {a[1]:.0f} MiB | ChannelAttribution {b[0]:.1f} s, "
+              f"{b[1]:.0f} MiB | ratio {b[0] / a[0]:.1f}x | CA error vs exact: max {100 * rel[worst]:.1f} % "
+              f"({worst}), median {100 * float(np.median(list(rel.values()))):.1f} %, TV {tv:.2f} share points")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,342 @@
+"""``attribute(ws, **options)``: the entry of ``wanamaker attribute`` and ``Workspace.attribution``.
+
+Journeys are built in the engine (:mod:`.journeys`), pulled once as an ordered touch table, and
+every model runs on it: rule models as per-touch weights (:mod:`.rules`), data-driven models on
+the aggregated paths (:mod:`.markov`, :mod:`.shapley`) placed back on touches (:mod:`.credits`).
+Sums are checked to 1e-9 relative on every run; runs and touch credits are persisted
+(:mod:`.runs`); ``ci=True`` adds 90 % bootstrap intervals (:mod:`.bootstrap`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from wanamaker.attribution import bootstrap, credits, runs
+from wanamaker.attribution.models import DATA_DRIVEN, expand, path_credit
+from wanamaker.attribution.paths import Float, Int, Paths, from_codes
+from wanamaker.attribution.paths_file import read_paths
+from wanamaker.attribution.rules import RuleParams, TouchArrays, rule_weights
+from wanamaker.errors import DataError, UsageError
+
+if TYPE_CHECKING:  # journeys imports ibis, which the --paths route never needs
+    from wanamaker.attribution import journeys
+
+BY_KEYS = ("channel", "campaign", "content", "touch_type", "segment", "period")
+_BY_COLUMN = {"channel": "channel", "campaign": "campaign_id", "content": "content",
+              "touch_type": "touch_type", "segment": "segment", "period": "period"}
+NO_TOUCH = "(no touch)"
+NONE_KEY = "(none)"
+UNPLACED = "(unplaced)"
+
+
+@dataclass(frozen=True)
+class AttributionRow:
+    model: str
+    key: str
+    conversions: float
+    value: float
+    share: float
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+@dataclass(frozen=True)
+class AttributionResult:
+    """Rows ``{"model","key","conversions","value","share","ci_low","ci_high"}`` plus provenance."""
+
+    rows: tuple[AttributionRow, ...]
+    runs: tuple[runs.RunRecord, ...] = ()
+    notes: tuple[str, ...] = ()
+    sql: str | None = None
+    counts: dict[str, float] = field(default_factory=dict)
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return [asdict(r) for r in self.rows]
+
+    def to_arrow(self) -> pa.Table:
+        return pa.Table.from_pylist(self.to_dicts())
+
+    def to_pandas(self) -> Any:
+        return self.to_arrow().to_pandas()
+
+
+def _as_datetime(v: str | date | datetime | None) -> datetime | None:
+    if v is None or isinstance(v, datetime):
+        return v
+    if isinstance(v, date):
+        return datetime(v.year, v.month, v.day)
+    return datetime.fromisoformat(v)
+
+
+def options_from(ws: Any, *, level: str | None, milestone: str | None, value: str | None,
+                 lookback: str | timedelta | None, date_from: Any, date_to: Any,
+                 exclude_channels: list[str] | None = None,
+                 exclude_touch_types: list[str] | None = None) -> journeys.JourneyOptions:
+    """Merge flags over ``wanamaker.yml``'s attribution section."""
+    from wanamaker.attribution import journeys
+    from wanamaker.config.durations import parse_duration
+
+    cfg = ws.config.attribution
+    lvl, val = level or cfg.level, value or cfg.value
+    if lvl not in ("person", "account"):
+        raise UsageError(f"--level {lvl} is not person or account", fix="use --level person or --level account")
+    if val not in ("count", "pipeline", "revenue"):
+        raise UsageError(f"--value {val} is not count, pipeline or revenue", fix="use one of those")
+    lb = parse_duration(lookback) if lookback is not None else cfg.lookback
+    return journeys.JourneyOptions(
+        level=lvl, milestone=milestone or cfg.milestone, value=val, lookback=lb,
+        date_from=_as_datetime(date_from), date_to=_as_datetime(date_to),
+        exclude_channels=tuple(exclude_channels if exclude_channels is not None else cfg.exclude_channels),
+        exclude_touch_types=tuple(exclude_touch_types if exclude_touch_types is not None else cfg.exclude_touch_types),
+    )
+
+
+def attribute(ws: Any = None, *, model: str = "all", order: int | None = None, by: str = "channel",
+              level: str | None = None, milestone: str | None = None, value: str | None = None,
+              lookback: str | timedelta | None = None, date_from: Any = None, date_to: Any = None,
+              ci: bool = False, paths: str | Path | None = None, path_options: dict[str, str] | None = None,
+              exclude_channels: list[str] | None = None, exclude_touch_types: list[str] | None = None,
+              persist: bool = True, replicates: int = 200, seed: int = 0, explain: bool = False
+              ) -> AttributionResult:
+    """Attribute the milestone (and its value) to touches, channels and other keys.
+
+    ``paths`` reads ChannelAttribution-style aggregated paths instead of the workspace (channel
+    key only, nothing persisted). ``ci`` adds 90 % Poisson-bootstrap intervals on the credited
+    measure (value, or conversions when ``value="count"``).
+    """
+    if by not in BY_KEYS:
+        raise UsageError(f"--by {by} is not one of {', '.join(BY_KEYS)}", fix=f"use --by {'|'.join(BY_KEYS)}")
+    if paths is not None:
+        return _from_paths(Path(paths), model, order, by, value or "count", ci, replicates, seed, path_options or {})
+    if ws is None:
+        raise UsageError("no workspace and no --paths file", fix="run inside a workspace or pass --paths FILE")
+    from wanamaker.attribution import journeys
+    opts = options_from(ws, level=level, milestone=milestone, value=value, lookback=lookback,
+                        date_from=date_from, date_to=date_to, exclude_channels=exclude_channels,
+                        exclude_touch_types=exclude_touch_types)
+    end = journeys.data_end(ws, opts)
+    expr, conv = journeys.journey_touches(ws, opts, end)
+    sql = str(ws.con.compile(expr)) if explain else None
+    table = journeys.fetch(expr)
+    conv_stats = conv.aggregate(n=conv.count(), v=conv.value.cast("float64").sum().cast("float64")).to_pyarrow().to_pylist()[0]
+    return _from_journeys(ws, opts, end, table, float(conv_stats["n"] or 0), float(conv_stats["v"] or 0.0),
+                          model, order, by, ci, replicates, seed, persist, sql)
+
+
+@dataclass(frozen=True)
+class _Data:
+    channels: tuple[str, ...]
+    paths: Paths
+    touches: TouchArrays  # converting touches only
+    t_channel: Int
+    t_journey_value: Float
+    keys: dict[str, pa.Array]  # by-key columns over converting touches
+    conv_table: pa.Table  # converting touches (subject, touch_id, channel, campaign_id)
+
+
+def _prepare(ws: Any, table: pa.Table) -> _Data:
+    if table.num_rows == 0:
+        raise DataError("no touches fall in the attribution window",
+                        fix="check --milestone, --lookback and --from/--to, and that touchpoints are loaded")
+    pos = table["pos"].to_numpy().astype(np.int64)  # ibis row_number is 0-based
+    journey = np.cumsum(pos == 0) - 1
+    enc = pc.dictionary_encode(table["channel"]).combine_chunks()
+    names = [str(x) for x in enc.dictionary.to_pylist()]
+    order = np.argsort(np.array(names, dtype=object))
+    remap = np.empty(len(names), dtype=np.int64)
+    remap[order] = np.arange(len(names))
+    channels = tuple(sorted(names))
+    code = remap[enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
+    converted_t = np.asarray(table["converted"].to_numpy(zero_copy_only=False), dtype=bool)
+    value_t = np.asarray(pc.fill_null(table["value"], 0.0).to_numpy(zero_copy_only=False), dtype=np.float64)
+    first = pos == 0
+    j_conv = converted_t[first].astype(np.float64)
+    j_value = np.where(converted_t[first], value_t[first], 0.0)
+    paths = from_codes(channels, journey, code, j_conv, j_value, 1.0 - j_conv)
+    sel = np.flatnonzero(converted_t)
+    cj = journey[sel]
+    cj = np.cumsum(np.concatenate([[True], cj[1:] != cj[:-1]])) - 1 if sel.size else cj
+    groups = {name: spec.group for name, spec in ws.config.channels.items()}
+    is_direct = np.array([groups.get(c) == "direct" for c in channels], dtype=bool)
+
+    def col(n: str) -> Any:
+        return np.asarray(table[n].to_numpy(zero_copy_only=False))[sel]
+
+    touches = TouchArrays(cj.astype(np.int64), pos[sel], col("n").astype(np.int64),
+                          col("age_s").astype(np.float64), is_direct[code[sel]],
+                          col("is_lead").astype(bool), col("is_opp").astype(bool), col("is_won").astype(bool))
+    ct = table.take(pa.array(sel))
+    period = pc.strftime(ct["m_ts"], format="%Y-%m")
+    keys = {k: pc.fill_null(ct[c] if c != "period" else period, NONE_KEY).cast(pa.string())
+            for k, c in _BY_COLUMN.items()}
+    return _Data(channels, paths, touches, code[sel], value_t[sel], keys,
+                 ct.select(["subject", "touch_id", "channel", "campaign_id"]))
+
+
+def _from_journeys(ws: Any, opts: journeys.JourneyOptions, end: datetime, table: pa.Table, n_conv: float,
+                   v_conv: float, model: str, order: int | None, by: str, ci: bool, replicates: int,
+                   seed: int, persist: bool, sql: str | None) -> AttributionResult:
+    d = _prepare(ws, table)
+    names, notes = expand(model, order, len(d.channels))
+    total_c, total_v = float(d.paths.conversions.sum()), float(d.paths.value.sum())
+    touchless_c, touchless_v = n_conv - total_c, v_conv - total_v
+    cfg = ws.config.attribution
+    rp = RuleParams(cfg.half_life.total_seconds(), cfg.custom_weights.first, cfg.custom_weights.middle,
+                    cfg.custom_weights.last)
+    measure_is_value = opts.value != "count"
+    t = d.touches
+    n_j = t.n_journeys
+    j_out_c = np.bincount(t.journey, minlength=n_j) > 0
+    j_val = np.zeros(n_j)
+    j_val[t.journey] = d.t_journey_value
+    rows: list[AttributionRow] = []
+    records: list[runs.RunRecord] = []
+    credit_tables: list[pa.Table] = []
+    key_arr = d.keys[by]
+    key_enc = pc.dictionary_encode(key_arr).combine_chunks()
+    key_names = [str(x) for x in key_enc.dictionary.to_pylist()]
+    key_code = key_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    run_ts, chash = runs.now(), runs.config_hash(ws)
+    for name in names:
+        extra: dict[str, object] = {}
+        if name in DATA_DRIVEN:
+            cc = path_credit(name, d.paths, value=measure_is_value)
+            extra = cc.extra
+            pl_c = credits.place(t.journey, d.t_channel, j_out_c.astype(np.float64), cc.conversions)
+            pl_v = credits.place(t.journey, d.t_channel, j_val, cc.value)
+            touch_c = pl_c.touch_share * 1.0
+            touch_v = pl_v.touch_share * j_val[t.journey]
+            ch_c, ch_v = cc.conversions, cc.value
+            gap_c, gap_v = pl_c.gap, pl_v.gap
+        else:
+            w = rule_weights(name, t, rp)
+            touch_c, touch_v = w, w * j_val[t.journey]
+            ch_c = np.bincount(d.t_channel, weights=touch_c, minlength=len(d.channels))
+            ch_v = np.bincount(d.t_channel, weights=touch_v, minlength=len(d.channels))
+            gap_c = gap_v = np.zeros(len(d.channels))
+        credits.check_sum(f"{name} touches (conversions)", float(touch_c.sum()), total_c)
+        credits.check_sum(f"{name} touches (value)", float(touch_v.sum()), total_v)
+        credits.check_sum(f"{name} channels (conversions)", float(ch_c.sum()), total_c if total_c else 0.0)
+        credits.check_sum(f"{name} channels (value)", float(ch_v.sum()), total_v if total_v else 0.0)
+        if by == "channel":
+            kc, kv, knames = ch_c, ch_v, list(d.channels)
+        else:
+            kc = np.bincount(key_code, weights=touch_c, minlength=len(key_names))
+            kv = np.bincount(key_code, weights=touch_v, minlength=len(key_names))
+            knames = key_names
+        lo = hi = None
+        if ci:
+            lo, hi = _intervals(name, d, by, key_code, len(knames), touch_c, touch_v, measure_is_value,
+                                replicates, seed)
+        rows.extend(_rows(name, knames, kc, kv, touchless_c, touchless_v, measure_is_value, lo, hi))
+        run_id = runs.new_run_id()
+        records.append(runs.RunRecord(
+            run_id, name, {"order": order, "by": by, "half_life": str(cfg.half_life), **_json_safe(extra)},
+            opts.level, opts.milestone, opts.value, str(opts.lookback), opts.date_from, end, chash, run_ts,
+            {"conversions": n_conv, "value": v_conv, "touchless_conversions": touchless_c,
+             "touchless_value": touchless_v, "journeys": float(d.paths.conversions.sum() + d.paths.nulls.sum())},
+            {c: float(g) for c, g in zip(d.channels, gap_c, strict=False) if abs(g) > credits.TOLERANCE * max(total_c, 1.0)},
+        ))
+        credit_tables.append(_credit_table(run_id, opts.level, d, touch_c, touch_v, gap_c, gap_v))
+    if persist:
+        runs.persist(ws, records, credit_tables)
+    return AttributionResult(tuple(rows), tuple(records), tuple(notes), sql,
+                             {"touches": float(table.num_rows), "converting_journeys": total_c})
+
+
+def _json_safe(extra: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in extra.items()}
+
+
+def _credit_table(run_id: str, level: str, d: _Data, touch_c: Float, touch_v: Float,
+                  gap_c: Float, gap_v: Float) -> pa.Table:
+    keep = np.flatnonzero((touch_c != 0) | (touch_v != 0))
+    ct = d.conv_table.take(pa.array(keep))
+    n = ct.num_rows
+    main = pa.table({
+        "run_id": pa.array([run_id] * n, pa.string()),
+        "subject_type": pa.array([level] * n, pa.string()),
+        "subject_id": ct["subject"].cast(pa.string()),
+        "touch_id": ct["touch_id"].cast(pa.string()),
+        "channel": ct["channel"].cast(pa.string()),
+        "campaign_id": ct["campaign_id"].cast(pa.string()),
+        "conversions": pa.array(touch_c[keep], pa.float64()),
+        "value": pa.array(touch_v[keep], pa.float64()),
+    })
+    gi = np.flatnonzero((gap_c != 0) | (gap_v != 0))
+    if gi.size == 0:
+        return main
+    gaps = pa.table({
+        "run_id": pa.array([run_id] * gi.size, pa.string()),
+        "subject_type": pa.array([level] * gi.size, pa.string()),
+        "subject_id": pa.array([UNPLACED] * gi.size, pa.string()),
+        "touch_id": pa.nulls(gi.size, pa.string()),
+        "channel": pa.array([d.channels[i] for i in gi], pa.string()),
+        "campaign_id": pa.array([UNPLACED] * gi.size, pa.string()),
+        "conversions": pa.array(gap_c[gi], pa.float64()),
+        "value": pa.array(gap_v[gi], pa.float64()),
+    })
+    return pa.concat_tables([main, gaps])
+
+
+def _intervals(name: str, d: _Data, by: str, key_code: Int, n_keys: int, touch_c: Float, touch_v: Float,
+               measure_is_value: bool, replicates: int, seed: int) -> tuple[Float, Float]:
+    if name in DATA_DRIVEN and by == "channel":
+        def replicate(p: Paths) -> Float:
+            c = path_credit(name, p, value=measure_is_value)
+            return c.value if measure_is_value else c.conversions
+
+        samples = bootstrap.path_replicates(d.paths, replicate, replicates, seed)
+    else:
+        kc = d.t_channel if by == "channel" else key_code
+        credit = touch_v if measure_is_value else touch_c
+        samples = bootstrap.journey_sum(d.touches.journey, kc, credit, d.touches.n_journeys, n_keys,
+                                        replicates, seed)
+    return bootstrap.interval(samples)
+
+
+def _rows(model: str, keys: list[str], conv: Float, val: Float, touchless_c: float, touchless_v: float,
+          measure_is_value: bool, lo: Float | None, hi: Float | None) -> list[AttributionRow]:
+    measure = val if measure_is_value else conv
+    total = float(measure.sum()) + (touchless_v if measure_is_value else touchless_c)
+    out = []
+    for i in np.argsort(-measure, kind="stable"):
+        share = float(measure[i] / total) if total else 0.0
+        out.append(AttributionRow(model, keys[i], float(conv[i]), float(val[i]), share,
+                                  None if lo is None else float(lo[i]), None if hi is None else float(hi[i])))
+    if touchless_c > 0:
+        m = touchless_v if measure_is_value else touchless_c
+        out.append(AttributionRow(model, NO_TOUCH, touchless_c, touchless_v, m / total if total else 0.0))
+    return out
+
+
+def _from_paths(file: Path, model: str, order: int | None, by: str, value: str, ci: bool, replicates: int,
+                seed: int, path_options: dict[str, str]) -> AttributionResult:
+    if by != "channel":
+        raise UsageError("a paths file only has channels", fix="drop --by or use --by channel with --paths")
+    paths = read_paths(file, **path_options)
+    names, notes = expand(model, order, len(paths.channels), paths_only=True)
+    measure_is_value = value != "count"
+    rows: list[AttributionRow] = []
+    if not measure_is_value:
+        notes.append("with --value count the Markov value column splits value like conversions")
+    for name in names:
+        cc = path_credit(name, paths, value=measure_is_value)
+        credits.check_sum(f"{name} channels (conversions)", float(cc.conversions.sum()), float(paths.conversions.sum()))
+        lo = hi = None
+        if ci:
+            def replicate(p: Paths, name: str = name) -> Float:
+                c = path_credit(name, p, value=measure_is_value)
+                return c.value if measure_is_value else c.conversions
+
+            lo, hi = bootstrap.interval(bootstrap.path_replicates(paths, replicate, replicates, seed))
+        rows.extend(_rows(name, list(paths.channels), cc.conversions, cc.value, 0.0, 0.0, measure_is_value, lo, hi))
+    return AttributionResult(tuple(rows), (), tuple(notes), None,
+                             {"paths": float(paths.n_paths), "conversions": float(paths.conversions.sum())})

@@ -1,0 +1,80 @@
+"""``wanamaker attribute`` (issue 4; DESIGN "Attribution")."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from wanamaker.cli.output import Format, current_workspace, emit, err_console
+
+
+class By(StrEnum):
+    channel = "channel"
+    campaign = "campaign"
+    content = "content"
+    touch_type = "touch_type"
+    segment = "segment"
+    period = "period"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("attribute")
+    def attribute_cmd(
+        model: Annotated[str, typer.Option("--model", "-m", help="all | markov | first_touch | last_touch | "
+                                           "last_non_direct | linear | time_decay | u_shaped | w_shaped | "
+                                           "full_path | custom | markov_1..4 | shapley | shapley_rate")] = "all",
+        order: Annotated[int | None, typer.Option("--order", help="Markov order 1-4 (with --model markov).")] = None,
+        by: Annotated[By, typer.Option("--by", help="Aggregate credits by this key.")] = By.channel,
+        level: Annotated[str | None, typer.Option("--level", help="person | account (default: wanamaker.yml).")] = None,
+        milestone: Annotated[str | None, typer.Option("--milestone", help="The funnel stage to attribute.")] = None,
+        value: Annotated[str | None, typer.Option("--value", help="count | pipeline | revenue.")] = None,
+        lookback: Annotated[str | None, typer.Option("--lookback", help="Window before the milestone, e.g. 90d.")] = None,
+        date_from: Annotated[str | None, typer.Option("--from", help="First milestone date (YYYY-MM-DD).")] = None,
+        date_to: Annotated[str | None, typer.Option("--to", help="End of the data (YYYY-MM-DD).")] = None,
+        ci: Annotated[bool, typer.Option("--ci", help="90 % bootstrap intervals on the credited measure.")] = False,
+        replicates: Annotated[int, typer.Option("--replicates", help="Bootstrap replicates for --ci.")] = 200,
+        paths: Annotated[Path | None, typer.Option("--paths", help="Aggregated paths file (ChannelAttribution format).")] = None,
+        path_col: Annotated[str, typer.Option("--path-col")] = "path",
+        conv_col: Annotated[str, typer.Option("--conv-col")] = "total_conversions",
+        value_col: Annotated[str, typer.Option("--value-col")] = "total_conversion_value",
+        null_col: Annotated[str, typer.Option("--null-col")] = "total_null",
+        sep: Annotated[str, typer.Option("--sep", help="Separator of channels in a path.")] = ">",
+        exclude_channel: Annotated[list[str] | None, typer.Option("--exclude-channel")] = None,
+        exclude_touch_type: Annotated[list[str] | None, typer.Option("--exclude-touch-type")] = None,
+        evaluate: Annotated[bool, typer.Option("--evaluate", help="Rank models against ground_truth.")] = False,
+        explain: Annotated[bool, typer.Option("--explain", help="Print the journey SQL.")] = False,
+        fmt: Annotated[Format, typer.Option("--format", "-f", envvar="WANAMAKER_FORMAT")] = Format.table,
+        workspace: Annotated[Path | None, typer.Option("--workspace", "-w", envvar="WANAMAKER_WORKSPACE")] = None,
+    ) -> None:
+        """Attribute a milestone and its value to touches, channels, campaigns and more."""
+        from wanamaker.attribution.api import attribute
+        from wanamaker.attribution.evaluate import evaluate as run_evaluate
+
+        opts: dict[str, Any] = dict(level=level, milestone=milestone, value=value, lookback=lookback, date_from=date_from,
+                    date_to=date_to, exclude_channels=exclude_channel or None,
+                    exclude_touch_types=exclude_touch_type or None)
+        if paths is not None and not evaluate:
+            result = attribute(None, model=model, order=order, by=by.value, value=value, ci=ci, paths=paths,
+                               replicates=replicates,
+                               path_options=dict(path_col=path_col, conv_col=conv_col, value_col=value_col,
+                                                 null_col=null_col, sep=sep))
+        else:
+            with current_workspace(workspace) as ws:
+                if evaluate:
+                    ev = run_evaluate(ws, **opts)
+                    payload = ev.to_dict()
+                    rows = payload["models"] + [{"model": f"lift test {e['experiment_id']}", **e}
+                                                for e in payload["experiments"]]
+                    emit(rows, fmt, title=f"Model error vs ground truth ({ev.milestone}), share points",
+                         payload=payload)
+                    return
+                result = attribute(ws, model=model, order=order, by=by.value, ci=ci, replicates=replicates,
+                                   explain=explain, **opts)
+        for note in result.notes:
+            err_console.print(f"note: {note}")
+        if explain and result.sql:
+            typer.echo(result.sql, err=True)
+        emit(result.to_dicts(), fmt, title=f"Attribution by {by.value}")
