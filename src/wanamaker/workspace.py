@@ -153,7 +153,8 @@ class Workspace:
         progress: Callable[[str], None] | None = None,
     ) -> LoadResult:
         """Load files the way ``wanamaker load`` does (DESIGN "Ingest: nothing is lost")."""
-        from wanamaker.ingest.pipeline import Loader, resolve_mapping
+        from wanamaker.ingest.mapping import resolve_mapping
+        from wanamaker.ingest.pipeline import Loader
 
         self._writable()
         resolved = resolve_mapping(table, mapping, preset)

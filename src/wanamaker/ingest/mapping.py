@@ -18,7 +18,7 @@ from typing import Any
 from wanamaker.config.issues import ConfigIssue, did_you_mean, raise_if_any
 from wanamaker.config.yamlio import load_yaml
 from wanamaker.errors import ConfigError, InputFileError, UsageError
-from wanamaker.schema.contracts import TABLES
+from wanamaker.schema.contracts import TABLES, contract
 
 _SPEC_KEYS = {"column", "const", "sql", "unpivot", "format", "tz", "values", "default"}
 
@@ -239,3 +239,29 @@ def load_preset(name: str) -> Mapping:
         return parse_mapping(Path(f"preset {name}.yml"), text, origin=f"preset:{name}")
     except ConfigError as exc:  # a shipped preset must parse; this is our bug
         raise ConfigError(f"the shipped preset '{name}' is invalid: {exc.message}", fix="Report this bug.") from exc
+
+
+def resolve_mapping(table: str | None, mapping: str | Path | None, preset: str | None) -> Mapping | None:
+    """The mapping a command names (None for --table: headers match contract columns)."""
+    chosen = [x for x in (table, mapping, preset) if x]
+    if len(chosen) != 1:
+        raise UsageError(
+            "say how to read the files with exactly one of --table, --map or --preset.",
+            fix="Add e.g. --table touchpoints, --map my-mapping.yml or --preset hubspot-contacts.",
+        )
+    if table:
+        contract(table)
+        return None
+    if preset:
+        return load_preset(preset)
+    return parse_mapping(Path(str(mapping)))
+
+
+def mapping_from_origin(origin: str) -> tuple[str | None, Mapping | None]:
+    """The mapping a quarantined row came through (``table:T``, ``preset:NAME``, ``map:PATH``), for --retry."""
+    kind, _, value = origin.partition(":")
+    if kind == "table":
+        return value, None
+    if kind == "preset":
+        return None, load_preset(value)
+    return None, parse_mapping(Path(value))

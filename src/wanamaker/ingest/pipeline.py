@@ -28,8 +28,7 @@ from wanamaker.ingest.mapping import (
     Mapping,
     TableMapping,
     check_sources,
-    load_preset,
-    parse_mapping,
+    mapping_from_origin,
     table_mapping,
     unmatched_headers,
 )
@@ -48,30 +47,6 @@ class Source:
     sha: str
     prepared: PreparedFile | None = None
     retry_rows: list[tuple[int, str, str]] = field(default_factory=list)  # (line, part, raw json)
-
-
-def resolve_mapping(table: str | None, mapping: str | Path | None, preset: str | None) -> Mapping | None:
-    chosen = [x for x in (table, mapping, preset) if x]
-    if len(chosen) != 1:
-        raise UsageError(
-            "say how to read the files with exactly one of --table, --map or --preset.",
-            fix="Add e.g. --table touchpoints, --map my-mapping.yml or --preset hubspot-contacts.",
-        )
-    if table:
-        contract(table)
-        return None
-    if preset:
-        return load_preset(preset)
-    return parse_mapping(Path(str(mapping)))
-
-
-def mapping_from_origin(origin: str) -> tuple[str | None, Mapping | None]:
-    kind, _, value = origin.partition(":")
-    if kind == "table":
-        return value, None
-    if kind == "preset":
-        return None, load_preset(value)
-    return None, parse_mapping(Path(value))
 
 
 def _order(tables: list[str]) -> list[str]:
