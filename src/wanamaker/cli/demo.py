@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-DEMO_MEMORY_LIMIT = "3GB"  # keeps `--size large` under 4 GiB (benchmarks/RESULTS-demo.md)
+DEMO_MEMORY_LIMIT = "2GB"  # keeps `--size large` under 4 GiB (benchmarks/RESULTS-demo.md)
 
 
 def _bounded_memory(ws: Any) -> None:
