@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -19,12 +20,13 @@ def row_dict(row: Any) -> dict[str, Any]:
     return dataclasses.asdict(row)
 
 
-class Tabular:
-    """Mixin for results whose main content is ``self.table_rows`` (a tuple of row dataclasses)."""
+class Tabular(ABC):
+    """Base of results whose main content is ``self.table_rows`` (a tuple of row dataclasses)."""
 
     @property
+    @abstractmethod
     def table_rows(self) -> tuple[Any, ...]:
-        raise NotImplementedError
+        """The result's rows, in output order."""
 
     def rows(self) -> list[dict[str, Any]]:
         return [row_dict(r) for r in self.table_rows]
