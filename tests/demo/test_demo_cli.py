@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from typer.testing import CliRunner
+from tests.demo.helpers import DemoRun
 
 import wanamaker
-from wanamaker.cli.app import app
 
 
-def test_demo_small_end_to_end(tmp_path: Path) -> None:
-    root = tmp_path / "demo"
-    result = CliRunner().invoke(app, ["demo", str(root), "--size", "small", "--seed", "5"])
-    assert result.exit_code == 0, result.output
-    assert "quarantined" in result.output and "Next steps" in result.output
+def test_demo_small_end_to_end(small_demo: DemoRun) -> None:
+    root = small_demo.root
+    assert small_demo.exit_code == 0, small_demo.output
+    assert "quarantined" in small_demo.output and "Next steps" in small_demo.output
     with wanamaker.open(root) as ws:
         counts = {t: ws.sql(f"SELECT count(*) AS n FROM {t}").column("n")[0].as_py()
                   for t in ("accounts", "people", "touchpoints", "opportunities", "stage_events", "campaigns",

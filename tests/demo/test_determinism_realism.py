@@ -19,7 +19,8 @@ from wanamaker.demo.truth import person_milestones
 def _tables(spec: DemoSpec, out: Path) -> dict[str, object]:
     build(spec, out)
     tables = {p.name: pacsv.read_csv(p) for p in sorted(out.rglob("*.csv"))}
-    tables["events.parquet"] = pq.read_table(out / "ga4" / "events.parquet")
+    tables.update({p.name: pq.read_table(p) for p in sorted(out.rglob("*.parquet"))})
+    assert {"events.parquet", "paid_clicks.parquet"} <= tables.keys()
     return tables
 
 

@@ -13,8 +13,21 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from wanamaker.demo import campaigns, dirty, experiments, exports, exports_misc, funnel, generate, money, plan, team
+from wanamaker.demo import (
+    campaigns,
+    dirty,
+    experiments,
+    exports,
+    exports_misc,
+    funnel,
+    generate,
+    ids,
+    money,
+    plan,
+    team,
+)
 from wanamaker.demo.causal import CHANNELS
+from wanamaker.demo.journeys import Touches
 from wanamaker.demo.spec import DemoSpec, to_datetime64
 from wanamaker.demo.truth import Truth
 
@@ -56,13 +69,7 @@ def build(spec: DemoSpec, out: Path, progress: Callable[[int, int], None] | None
         seg = ch.people.segment[touches.person]
         camp = campaigns.assign(spec, camps, touches, seg, i)
         cost = campaigns.touch_cost(spec, touches, i)
-        paid = np.flatnonzero(~np.isnan(cost))
-        day = np.floor(touches.ts[paid]).astype(np.int64)
-        frame = pd.DataFrame({"d": day, "c": touches.channel[paid], "k": camp[paid], "v": cost[paid]})
-        sums = frame.groupby(["d", "c", "k"]).v.sum()
-        for (d, c, k), v in zip(sums.index.tolist(), sums.tolist(), strict=True):
-            key = (int(d), CHANNELS[int(c)], camps[int(k)].campaign_id if k >= 0 else "(none)")
-            daily[key] = daily.get(key, 0.0) + float(v)
+        _add_click_spend(spec, touches, camp, cost, camps, daily)
         op = ch.opps
         counts["accounts"] += ch.accounts.n
         counts["people"] += int((~np.isnan(ch.stages.lead)).sum())
@@ -79,7 +86,7 @@ def build(spec: DemoSpec, out: Path, progress: Callable[[int, int], None] | None
         t_gen += time.perf_counter() - t
         t = time.perf_counter()
         exports.write_crm(w, spec, ch, exports.first_channel(ch, touches), tm.reps, tm.aes)
-        exports.write_touches(w, spec, ch, touches, camp, camps, tm.reps)
+        exports.write_touches(w, spec, ch, touches, camp, camps, tm.reps, cost)
         t_write += time.perf_counter() - t
         if progress:
             progress(i + 1, spec.chunks)
@@ -115,6 +122,26 @@ def build(spec: DemoSpec, out: Path, progress: Callable[[int, int], None] | None
     t_write += time.perf_counter() - t
     files = dict(w.rows)
     return Built(spec, truth, the_plan, planted, tm, counts, files, expected, {"generate": t_gen, "write": t_write})
+
+
+def _add_click_spend(
+    spec: DemoSpec,
+    t: Touches,
+    camp: np.ndarray,
+    cost: np.ndarray,
+    camps: list[campaigns.Campaign],
+    daily: dict[tuple[int, str, str], float],
+) -> None:
+    """Add the paid clicks' costs to the daily spend per (day, channel, campaign): the ad platforms'
+    daily spend is the sum of their clicks' costs. The day is the UTC day of the exported click
+    timestamp (microseconds), so each touch's cost lands on the day its touchpoint has."""
+    paid = np.flatnonzero(~np.isnan(cost))
+    day = (ids.epoch_us(spec, t.ts[paid]) - ids.epoch_us(spec, np.zeros(1))[0]) // 86_400_000_000
+    frame = pd.DataFrame({"d": day, "c": t.channel[paid], "k": camp[paid], "v": cost[paid]})
+    sums = frame.groupby(["d", "c", "k"]).v.sum()
+    for (d, c, k), v in zip(sums.index.tolist(), sums.tolist(), strict=True):
+        key = (int(d), CHANNELS[int(c)], camps[int(k)].campaign_id if k >= 0 else "(none)")
+        daily[key] = daily.get(key, 0.0) + float(v)
 
 
 def _quarter(spec: DemoSpec, days: np.ndarray) -> np.ndarray:

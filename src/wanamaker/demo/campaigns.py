@@ -23,6 +23,12 @@ CAMPAIGN_CHANNELS: tuple[str, ...] = (
 OFFERS: tuple[str, ...] = ("free_trial", "discount", "premium", "demo", "content_offer", "none")
 LONG_TERM = frozenset({"content", "partner", "event"})
 CPC = {"paid_search": 6.5, "paid_social": 9.0, "display": 1.8}  # median cost per paid touch (USD)
+CURRENCY = "USD"
+# the tool each channel's costs come from (ad platforms bill per click; the others are budgets)
+PLATFORM = {"paid_search": "Google Ads", "paid_social": "LinkedIn Ads", "display": "Google Display & Video",
+            "webinar": "Zoom Webinars", "event": "Events budget", "content": "Content agency", "partner": "Partner MDF"}  # fmt: skip
+# the click id each ad platform appends to the landing page (auto-tagging), and its id prefix
+CLICK_ID = {"paid_search": ("gclid", "Cj0KCQ"), "paid_social": ("li_fat_id", "lfat"), "display": ("dclid", "CKnR")}
 FIXED_QUARTERLY = {"webinar": 6_000.0, "event": 45_000.0, "content": 9_000.0, "partner": 12_000.0}
 GAP_SEGMENT = "enterprise"
 CONFLICT_IDS = ("cmp-conflict-discount", "cmp-conflict-premium")
@@ -116,12 +122,13 @@ def assign(spec: DemoSpec, camps: list[Campaign], touches: Touches, segment: np.
 
 
 def touch_cost(spec: DemoSpec, touches: Touches, chunk: int) -> np.ndarray:
-    """Per-touch cost of paid channels (NaN for unpaid channels)."""
+    """Per-touch cost of paid channels, what the ad platform bills for the click (at least one
+    cent; NaN for unpaid channels). An observation, not a cause: the funnel never reads it."""
     g = rng(spec, "touch_cost", chunk)
     cost = np.full(touches.n, np.nan)
     for ch, cpc in CPC.items():
         m = touches.channel == CHANNELS.index(ch)
-        cost[m] = np.round(cpc * g.lognormal(0.0, 0.45, int(m.sum())), 2)
+        cost[m] = np.maximum(np.round(cpc * g.lognormal(0.0, 0.45, int(m.sum())), 2), 0.01)
     return cost
 
 

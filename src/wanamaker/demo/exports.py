@@ -1,6 +1,7 @@
 """Export files in the shapes real tools produce, written chunk by chunk: Salesforce (Lead,
 Opportunity, Account, CampaignMember, Task, a lifecycle-history report), a GA4 BigQuery export
-(flattened, Parquet), and a marketing-automation email activity export."""
+(flattened, Parquet), the ad platforms' click report (cost per click, matched to GA4 sessions), and
+a marketing-automation email activity export."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from wanamaker.demo import funnel, ids
-from wanamaker.demo.campaigns import Campaign
+from wanamaker.demo.campaigns import CLICK_ID, CURRENCY, PLATFORM, Campaign
 from wanamaker.demo.causal import CHANNELS
 from wanamaker.demo.generate import Chunk
 from wanamaker.demo.journeys import TOUCH_TYPES, Touches
@@ -165,44 +166,23 @@ def first_channel(chunk: Chunk, t: Touches) -> np.ndarray:
 
 
 def write_touches(
-    w: Writer, spec: DemoSpec, chunk: Chunk, t: Touches, camp: np.ndarray, camps: list[Campaign], reps: list[str]
+    w: Writer,
+    spec: DemoSpec,
+    chunk: Chunk,
+    t: Touches,
+    camp: np.ndarray,
+    camps: list[Campaign],
+    reps: list[str],
+    cost: np.ndarray,
 ) -> None:
+    """Every touch of the chunk, in the export of the tool that records it; ``cost`` is the per-touch
+    cost of paid clicks (NaN elsewhere)."""
     pid, g = person_ids(chunk)
     cids = [c.campaign_id for c in camps]
     ch = np.asarray(CHANNELS)[t.channel]
     tid = chunk.index * 100_000_000 + np.arange(t.n)
-    web = np.isin(ch, WEB)
-    i = np.flatnonzero(web)
-    second = chunk.people.u["identify"][t.person[i]] >= 0.85  # cookie never linked to the pre-lead one
-    cookie = pc.binary_join_element_wise(
-        pa.array(g[t.person[i]] + 1_000_000_000).cast(pa.string()),
-        pa.array(np.where(t.identified[i] & second, ".2", ".1")),
-        "",
-    )
-    src = np.asarray([UTM.get(c, ("", ""))[0] for c in CHANNELS], dtype=object)
-    med = np.asarray([UTM.get(c, ("", ""))[1] for c in CHANNELS], dtype=object)
-    source = pa.array(src[t.channel[i]], pa.string())
-    medium = pa.array(med[t.channel[i]], pa.string())
-    cname = ids.pick(cids, camp[i].astype(np.int64))
-    in_url = (tid[i] % 10) < 3  # 30 % carry their UTM only in the landing page URL
-    url = pc.binary_join_element_wise("https://northwind-demo.com/pricing?utm_source=", source, "&utm_medium=", medium,
-                                      "&utm_campaign=", cname, "")  # fmt: skip
-    url = pc.if_else(pa.array(in_url), url, pa.scalar("https://northwind-demo.com/"))
-    blank = pa.array(np.zeros(i.size, dtype=bool) | in_url)
-    user_id = pc.if_else(pa.array(t.identified[i]), pc.take(pid, pa.array(t.person[i])), pa.scalar(""))
-    w.append("ga4/events.parquet", pa.table({
-        "event_timestamp": pa.array(ids.epoch_us(spec, t.ts[i])),
-        "event_name": pa.array(["session_start"] * i.size),
-        "user_pseudo_id": cookie,
-        "user_id": user_id,
-        "collected_traffic_source.manual_source": pc.if_else(blank, pa.scalar(""), source),
-        "collected_traffic_source.manual_medium": pc.if_else(blank, pa.scalar(""), medium),
-        "collected_traffic_source.manual_campaign_name": pc.if_else(blank, pa.scalar(""), cname),
-        "session_traffic_source_last_click.manual_campaign.source": pa.array([""] * i.size),
-        "session_traffic_source_last_click.manual_campaign.medium": pa.array([""] * i.size),
-        "session_traffic_source_last_click.manual_campaign.campaign_name": pa.array([""] * i.size),
-        "page_location": url,
-    }))  # fmt: skip
+    web = np.flatnonzero(np.isin(ch, WEB))
+    _write_web(w, spec, chunk, t, web, ids.pick(cids, camp[web].astype(np.int64)), tid[web], cost[web])
     for channel, rel in (("email", "marketing_automation/email_activity.csv"),):
         m = np.flatnonzero(ch == channel)
         w.append(rel, pa.table({
@@ -234,4 +214,74 @@ def write_touches(
         "Type": pa.array(np.where(t.ttype[m] == TOUCH_TYPES.index("call"), "Call", "Email")),
         "Subject": pa.array(["Follow-up"] * m.size),
         "CreatedDate": ids.iso(spec, t.ts[m]),
+    }))  # fmt: skip
+
+
+def _write_web(
+    w: Writer,
+    spec: DemoSpec,
+    chunk: Chunk,
+    t: Touches,
+    i: np.ndarray,
+    cname: pa.Array,
+    tid: np.ndarray,
+    cost: np.ndarray,
+) -> None:
+    """Web touches ``i`` (with their campaign names, touch ids and costs) as the GA4 BigQuery export
+    has them, and the ad platforms' click report of the paid ones. Each paid click's id is on its
+    landing page (auto-tagging); the warehouse matches a click to the session it opened by that id,
+    so the report carries the session's GA4 keys and landing page next to the click's cost."""
+    pid, g = person_ids(chunk)
+    second = chunk.people.u["identify"][t.person[i]] >= 0.85  # cookie never linked to the pre-lead one
+    cookie = pc.binary_join_element_wise(
+        pa.array(g[t.person[i]] + 1_000_000_000).cast(pa.string()),
+        pa.array(np.where(t.identified[i] & second, ".2", ".1")),
+        "",
+    )
+    src = np.asarray([UTM.get(c, ("", ""))[0] for c in CHANNELS], dtype=object)
+    med = np.asarray([UTM.get(c, ("", ""))[1] for c in CHANNELS], dtype=object)
+    source = pa.array(src[t.channel[i]], pa.string())
+    medium = pa.array(med[t.channel[i]], pa.string())
+    in_url = (tid % 10) < 3  # 30 % carry their UTM only in the landing page URL
+    paid = ~np.isnan(cost)
+    param = np.asarray([CLICK_ID.get(c, ("", ""))[0] for c in CHANNELS], dtype=object)[t.channel[i]]
+    prefix = np.asarray([CLICK_ID.get(c, ("", ""))[1] for c in CHANNELS], dtype=object)[t.channel[i]]
+    click = pc.binary_join_element_wise(pa.array(prefix, pa.string()), ids.sfid("", tid), "")
+    tag = pc.binary_join_element_wise(
+        pa.array(np.where(in_url, "&", "?")), pa.array(param, pa.string()), "=", click, ""
+    )
+    url = pc.binary_join_element_wise("https://northwind-demo.com/pricing?utm_source=", source, "&utm_medium=", medium,
+                                      "&utm_campaign=", cname, "")  # fmt: skip
+    url = pc.if_else(pa.array(in_url), url, pa.scalar("https://northwind-demo.com/"))
+    url = pc.binary_join_element_wise(url, pc.if_else(pa.array(paid), tag, pa.scalar("")), "")
+    blank = pa.array(in_url)
+    user_id = pc.if_else(pa.array(t.identified[i]), pc.take(pid, pa.array(t.person[i])), pa.scalar(""))
+    event_us = ids.epoch_us(spec, t.ts[i])
+    w.append("ga4/events.parquet", pa.table({
+        "event_timestamp": pa.array(event_us),
+        "event_name": pa.array(["session_start"] * i.size),
+        "user_pseudo_id": cookie,
+        "user_id": user_id,
+        "collected_traffic_source.manual_source": pc.if_else(blank, pa.scalar(""), source),
+        "collected_traffic_source.manual_medium": pc.if_else(blank, pa.scalar(""), medium),
+        "collected_traffic_source.manual_campaign_name": pc.if_else(blank, pa.scalar(""), cname),
+        "session_traffic_source_last_click.manual_campaign.source": pa.array([""] * i.size),
+        "session_traffic_source_last_click.manual_campaign.medium": pa.array([""] * i.size),
+        "session_traffic_source_last_click.manual_campaign.campaign_name": pa.array([""] * i.size),
+        "page_location": url,
+    }))  # fmt: skip
+    k = pa.array(np.flatnonzero(paid))
+    platform = np.asarray([PLATFORM.get(c, "") for c in CHANNELS], dtype=object)
+    click_s = (event_us[paid] // 1_000_000).astype("datetime64[s]")  # the click, to the second
+    w.append("ads/paid_clicks.parquet", pa.table({
+        "click_id": pc.take(click, k),
+        "platform": pa.array(platform[t.channel[i][paid]], pa.string()),
+        "click_time": pa.array(np.char.add(np.datetime_as_string(click_s, unit="s"), "Z")),
+        "campaign": pc.take(cname, k),
+        "cost": pa.array(cost[paid]),
+        "currency": pa.array([CURRENCY] * int(paid.sum()), pa.string()),
+        # the session the click opened, as the warehouse matched it (GA4 keys and landing page)
+        "ga4_user_pseudo_id": pc.take(cookie, k),
+        "ga4_event_timestamp": pa.array(event_us[paid]),
+        "landing_page": pc.take(url, k),
     }))  # fmt: skip

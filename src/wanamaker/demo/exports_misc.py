@@ -10,12 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wanamaker.demo.campaigns import Campaign
+from wanamaker.demo.campaigns import CURRENCY, PLATFORM, Campaign
 from wanamaker.demo.spec import DemoSpec
 from wanamaker.demo.team import Team
-
-PLATFORM = {"paid_search": "Google Ads", "paid_social": "LinkedIn Ads", "display": "Google Display & Video",
-            "webinar": "Zoom Webinars", "event": "Events budget", "content": "Content agency", "partner": "Partner MDF"}  # fmt: skip
 
 
 def _csv(df: pd.DataFrame, path: Path) -> None:
@@ -38,7 +35,7 @@ def spend(spec: DemoSpec, daily: dict[tuple[int, str, str], float], path: Path) 
     keys = sorted(daily)
     dates = [(spec.start + timedelta(days=k[0])).isoformat() for k in keys]
     df = pd.DataFrame({"Day": dates, "Platform": [PLATFORM[k[1]] for k in keys], "Campaign": [k[2] for k in keys],
-                       "Cost": [round(daily[k], 2) for k in keys], "Currency": "USD"})  # fmt: skip
+                       "Cost": [round(daily[k], 2) for k in keys], "Currency": CURRENCY})  # fmt: skip
     dirty = pd.DataFrame({"Day": [dates[0]], "Platform": ["Google Ads"], "Campaign": ["cmp-typo"], "Cost": ["$1,200.00"],
                           "Currency": ["USD"]})  # fmt: skip
     _csv(pd.concat([df, dirty]), path)

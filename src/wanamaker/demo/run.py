@@ -29,6 +29,7 @@ LOADS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("salesforce/Opportunity.csv",), "preset", "salesforce-opportunities"),
     (("marketing/campaign_calendar.csv",), "map", "campaign_calendar"),
     (("ga4/events.parquet",), "preset", "ga4-events"),
+    (("ads/paid_clicks.parquet",), "upsert", "ad_clicks"),  # the paid sessions again, with their cost
     (("marketing_automation/email_activity.csv",), "map", "email_activity"),
     (("salesforce/CampaignMember.csv",), "map", "sf_campaign_members"),
     (("salesforce/Task.csv",), "map", "sf_tasks"),
