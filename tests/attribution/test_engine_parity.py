@@ -50,3 +50,35 @@ def test_same_credits_on_every_engine(engine_workspace: Any, tmp_path: Path) -> 
     n = engine_workspace.sql("select count(*) as n from attribution_runs").to_pylist()[0]["n"]
     assert n == 3 * 13
     workspace.close()
+
+
+def test_opportunity_fallback_on_every_engine(engine_workspace: Any, tmp_path: Path) -> None:
+    """Milestones dated by opportunities (no opportunity or won stage events): the journeys and
+    credits of tests/attribution/test_milestone_fallback.py on every engine."""
+    from tests.attribution.test_milestone_fallback import ACCOUNT, PERSON, load_opportunity_fixture
+
+    workspace = wanamaker.open(wanamaker.init(tmp_path / "ref"))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    load_opportunity_fixture(engine_workspace, tmp_path / "a")
+    load_opportunity_fixture(workspace, tmp_path / "b")
+    cases: tuple[dict[str, Any], ...] = ({"milestone": "opportunity", "value": "pipeline"},
+                                         {"milestone": "opportunity", "level": "account", "by": "campaign"},
+                                         {"milestone": "won", "level": "account", "value": "revenue"})
+    for kw in cases:
+        res = attribute(engine_workspace, model="all", persist=False, **kw)
+        ref = attribute(workspace, model="all", persist=False, **kw)
+        assert res.notes == ref.notes and any("stage events" in n for n in res.notes), kw
+        got = {(r.model, r.key): (r.conversions, r.value) for r in res.rows}
+        want = {(r.model, r.key): (r.conversions, r.value) for r in ref.rows}
+        assert got.keys() == want.keys(), kw
+        for k in want:
+            assert got[k][0] == pytest.approx(want[k][0], rel=1e-9, abs=1e-12), (kw, k)
+            assert got[k][1] == pytest.approx(want[k][1], rel=1e-9, abs=1e-12), (kw, k)
+    for level, expected in (("person", PERSON), ("account", ACCOUNT)):
+        for model, credit in expected.items():
+            rows = attribute(engine_workspace, model=model, milestone="opportunity", level=level, persist=False).rows
+            got_c = {r.key: r.conversions for r in rows}
+            for ch, v in credit.items():
+                assert got_c.get(ch, 0.0) == pytest.approx(v, abs=1e-12), (level, model, ch)
+    workspace.close()

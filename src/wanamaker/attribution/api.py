@@ -121,6 +121,7 @@ def attribute(ws: Any = None, *, model: str = "all", order: int | None = None, b
     opts = options_from(ws, level=level, milestone=milestone, value=value, lookback=lookback,
                         date_from=date_from, date_to=date_to, exclude_channels=exclude_channels,
                         exclude_touch_types=exclude_touch_types)
+    opts = journeys.resolve_sources(ws, opts)
     end = journeys.data_end(ws, opts)
     expr, conv = journeys.journey_touches(ws, opts, end)
     sql = str(ws.con.compile(expr)) if explain else None
@@ -183,8 +184,10 @@ def _prepare(ws: Any, table: pa.Table) -> _Data:
 def _from_journeys(ws: Any, opts: journeys.JourneyOptions, end: datetime, table: pa.Table, n_conv: float,
                    v_conv: float, model: str, order: int | None, by: str, ci: bool, replicates: int,
                    seed: int, persist: bool, sql: str | None) -> AttributionResult:
+    from wanamaker.attribution import journeys
     d = _prepare(ws, table)
-    names, notes = expand(model, order, len(d.channels))
+    names, model_notes = expand(model, order, len(d.channels))
+    notes = journeys.source_notes(opts) + model_notes
     total_c, total_v = float(d.paths.conversions.sum()), float(d.paths.value.sum())
     touchless_c, touchless_v = n_conv - total_c, v_conv - total_v
     cfg = ws.config.attribution
@@ -238,7 +241,8 @@ def _from_journeys(ws: Any, opts: journeys.JourneyOptions, end: datetime, table:
         rows.extend(_rows(name, knames, kc, kv, touchless_c, touchless_v, measure_is_value, lo, hi))
         run_id = runs.new_run_id()
         records.append(runs.RunRecord(
-            run_id, name, {"order": order, "by": by, "half_life": str(cfg.half_life), **_json_safe(extra)},
+            run_id, name, {"order": order, "by": by, "half_life": str(cfg.half_life),
+                           "dated_by_opportunities": list(opts.from_opportunities), **_json_safe(extra)},
             opts.level, opts.milestone, opts.value, str(opts.lookback), opts.date_from, end, chash, run_ts,
             {"conversions": n_conv, "value": v_conv, "touchless_conversions": touchless_c,
              "touchless_value": touchless_v, "journeys": float(d.paths.conversions.sum() + d.paths.nulls.sum())},

@@ -8,7 +8,11 @@ A pipeline of small Ibis steps over the contract tables, the same on DuckDB, Pos
    account).
 2. :func:`subject_stages` — per subject: the first entry into the milestone stage and into the
    role stages (lead, opportunity, won); for an account, the earliest event of the account or any
-   of its people.
+   of its people. Stage entries come from ``stage_events``; where the level's subjects have no
+   ``opportunity`` (or ``won``) stage event at all but ``opportunities`` has dated rows, that stage
+   is dated by ``opportunities.created_at`` (``won``: ``closed_at`` of won opportunities) through
+   the opportunity's person, or for an account its ``account_id`` (else its person's account):
+   :func:`resolve_sources` decides once per run and :func:`source_notes` says so.
 3. :func:`subject_values` — per converting subject: the outcome value (count, pipeline, revenue).
 4. :func:`journey_touches` — touches inside the lookback window before the milestone (converting)
    or before the end of the data (non-converting), with position, length, age and role flags.
@@ -18,7 +22,7 @@ Ties in time are ordered by ``touch_id`` compared as bytes (binary collation on 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +31,8 @@ import pyarrow as pa
 from ibis import _
 
 ROLE_STAGES = {"lead_ts": "lead", "opp_ts": "opportunity", "won_ts": "won"}
+#: stages an opportunity row can date when no stage event does, and the column that dates them
+OPPORTUNITY_DATES = {"opportunity": "created_at", "won": "closed_at"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class JourneyOptions:
     date_to: datetime | None = None
     exclude_channels: tuple[str, ...] = ()
     exclude_touch_types: tuple[str, ...] = ()
+    from_opportunities: tuple[str, ...] = ()  # stages dated by opportunities (see resolve_sources)
 
 
 def resolved_touches(ws: Any, opts: JourneyOptions) -> Any:
@@ -69,7 +76,8 @@ def _touch_cols() -> tuple[str, ...]:
     return ("touch_id", "ts", "channel", "campaign_id", "content", "touch_type")
 
 
-def _subject_events(ws: Any, level: str) -> Any:
+def _stage_events(ws: Any, level: str) -> Any:
+    """(subject, stage, ts) of ``stage_events``: a person's own, or an account's and its people's."""
     se = ws.table("stage_events")
     if level == "person":
         return se.filter(se.subject_type == "person").select(subject=se.subject_id, stage=se.stage, ts=se.ts)
@@ -82,21 +90,84 @@ def _subject_events(ws: Any, level: str) -> Any:
     return own.union(via)
 
 
+def _dated_opportunities(ws: Any, stage: str) -> Any:
+    """(o_acc, o_person, ts) of the opportunities that date ``stage`` (won ones for ``won``)."""
+    opp = ws.table("opportunities")
+    if stage == "won":
+        opp = opp.filter(opp.status == "won")
+    ts = opp[OPPORTUNITY_DATES[stage]]
+    return opp.filter(ts.notnull()).select(o_acc=opp.account_id, o_person=opp.person_id, ts=ts)
+
+
+def _opportunity_events(ws: Any, level: str, stages: tuple[str, ...]) -> Any:
+    """(subject, stage, ts) dated by opportunities: per person through ``person_id``; per account
+    through ``account_id``, else the account of the opportunity's person."""
+    parts = [_dated_opportunities(ws, s).mutate(stage=ibis.literal(s, type="string")) for s in stages]
+    ev = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    if level == "person":
+        return ev.filter(ev.o_person.notnull()).select(subject=ev.o_person, stage=ev.stage, ts=ev.ts)
+    people = ws.table("people").select(pp_id=_.person_id, pp_acc=_.account_id)
+    j = ev.left_join(people, ev.o_person == people.pp_id)
+    j = j.select(subject=ibis.coalesce(j.o_acc, j.pp_acc), stage=j.stage, ts=j.ts)
+    return j.filter(j.subject.notnull())
+
+
+def _subject_events(ws: Any, opts: JourneyOptions) -> Any:
+    ev = _stage_events(ws, opts.level)
+    if opts.from_opportunities:
+        ev = ev.union(_opportunity_events(ws, opts.level, opts.from_opportunities))
+    return ev
+
+
+def resolve_sources(ws: Any, opts: JourneyOptions) -> JourneyOptions:
+    """Decide, in one query, which of ``opportunity`` and ``won`` are dated by opportunities: those
+    with no stage event of the level's subjects but with dated opportunity rows (at person level,
+    rows naming a person). A stage with any stage event keeps its stage events."""
+    ev = _stage_events(ws, opts.level)
+    counts = ev.aggregate(**{f"se_{s}": ev.count(where=ev.stage == s) for s in OPPORTUNITY_DATES})
+    for s in OPPORTUNITY_DATES:
+        o = _dated_opportunities(ws, s)
+        if opts.level == "person":
+            o = o.filter(o.o_person.notnull())
+        counts = counts.cross_join(o.aggregate(**{f"op_{s}": o.count()}))
+    row = counts.to_pyarrow().to_pylist()[0]
+    stages = tuple(s for s in OPPORTUNITY_DATES if not row[f"se_{s}"] and row[f"op_{s}"])
+    return replace(opts, from_opportunities=stages)
+
+
+def source_notes(opts: JourneyOptions) -> list[str]:
+    """What the run dated from ``opportunities`` instead of ``stage_events`` (printed by the CLI)."""
+    who = opts.level
+    via = ("opportunities.person_id" if who == "person"
+           else "opportunities.account_id, else the account of opportunities.person_id")
+    dates = {"opportunity": f"the created_at of the {who}'s first opportunity",
+             "won": f"the closed_at of the {who}'s first won opportunity"}
+    roles = {"opportunity": "the opportunity-creation touch (w_shaped, full_path)",
+             "won": "the closed-won touch (full_path)"}
+    notes = []
+    for s in opts.from_opportunities:
+        what = f"each {who}'s milestone" if s == opts.milestone else roles[s]
+        notes.append(f"no '{s}' stage events for any {who}: {what} is dated by {dates[s]} ({via})")
+    return notes
+
+
 def subject_stages(ws: Any, opts: JourneyOptions) -> Any:
     """Per subject: ``m_ts`` (first milestone entry) and the first lead / opportunity / won entries."""
-    ev = _subject_events(ws, opts.level)
+    ev = _subject_events(ws, opts)
     aggs = {name: ev.ts.min(where=ev.stage == stage) for name, stage in ROLE_STAGES.items()}
     aggs["m_ts"] = ev.ts.min(where=ev.stage == opts.milestone)
     return ev.group_by("subject").aggregate(**aggs)
 
 
 def data_end(ws: Any, opts: JourneyOptions) -> datetime:
-    """``--to`` or the last touch or stage event in the data."""
+    """``--to`` or the last touch or stage event in the data (or opportunity date, for stages
+    dated by opportunities)."""
     if opts.date_to is not None:
         return opts.date_to
     a = ws.table("touchpoints").ts.max().to_pyarrow().as_py()
     b = ws.table("stage_events").ts.max().to_pyarrow().as_py()
-    ends = [x for x in (a, b) if x is not None]
+    c = [_dated_opportunities(ws, s).ts.max().to_pyarrow().as_py() for s in opts.from_opportunities]
+    ends = [x for x in (a, b, *c) if x is not None]
     return max(ends) if ends else datetime(1970, 1, 1)
 
 
@@ -112,7 +183,8 @@ def converting_subjects(ws: Any, opts: JourneyOptions, end: datetime) -> Any:
 def subject_values(ws: Any, opts: JourneyOptions, conv: Any) -> Any:
     """``value``: 1 (count); or the amount of the subject's opportunities created at or after the
     milestone (pipeline), only the won ones (revenue). At person level an account's opportunity is
-    split equally over the account's converting people whose milestone precedes it."""
+    split equally over the account's converting people whose milestone precedes it; at account
+    level an opportunity without an account belongs to its person's account."""
     if opts.value == "count":
         return conv.mutate(value=_float(1))
     opp = ws.table("opportunities")
@@ -120,7 +192,10 @@ def subject_values(ws: Any, opts: JourneyOptions, conv: Any) -> Any:
         opp = opp.filter(opp.status == "won")
     opp = opp.select(o_id=opp.opportunity_id, o_acc=opp.account_id, o_person=opp.person_id,
                      o_created=opp.created_at, amount=opp.amount.fill_null(0.0))
-    if opts.level == "account":
+    if opts.level == "account":  # an opportunity without an account is its person's account's
+        people = ws.table("people").select(op_id=_.person_id, op_acc=_.account_id)
+        opp = opp.left_join(people, opp.o_person == people.op_id)
+        opp = opp.select("o_created", "amount", o_acc=ibis.coalesce(opp.o_acc, opp.op_acc))
         j = conv.join(opp, (conv.subject == opp.o_acc) & (opp.o_created >= conv.m_ts))
         v = j.group_by(j.subject).aggregate(value=j.amount.sum())
     else:
