@@ -207,13 +207,17 @@ def _from_journeys(ws: Any, opts: journeys.JourneyOptions, end: datetime, table:
     key_names = [str(x) for x in key_enc.dictionary.to_pylist()]
     key_code = key_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     run_ts, chash = runs.now(), runs.config_hash(ws)
+    lay: credits.Layout | None = None  # built once, by the first data-driven model
+    rs: bootstrap.Resample | None = None
     for name in names:
         extra: dict[str, object] = {}
         if name in DATA_DRIVEN:
             cc = path_credit(name, d.paths, value=measure_is_value)
             extra = cc.extra
-            pl_c = credits.place(t.journey, d.t_channel, j_out_c.astype(np.float64), cc.conversions)
-            pl_v = credits.place(t.journey, d.t_channel, j_val, cc.value)
+            if lay is None:
+                lay = credits.layout(t.journey, d.t_channel, n_j, len(d.channels))
+            pl_c = credits.place_on(lay, j_out_c.astype(np.float64), cc.conversions)
+            pl_v = credits.place_on(lay, j_val, cc.value)
             touch_c = pl_c.touch_share * 1.0
             touch_v = pl_v.touch_share * j_val[t.journey]
             ch_c, ch_v = cc.conversions, cc.value
@@ -236,8 +240,11 @@ def _from_journeys(ws: Any, opts: journeys.JourneyOptions, end: datetime, table:
             knames = key_names
         lo = hi = None
         if ci:
+            if rs is None and name in DATA_DRIVEN and by != "channel":
+                rs = bootstrap.resample(d.paths, t.journey, d.t_channel, j_val)
+            outcome = j_val if measure_is_value else j_out_c.astype(np.float64)
             lo, hi = _intervals(name, d, by, key_code, len(knames), touch_c, touch_v, measure_is_value,
-                                replicates, seed)
+                                replicates, seed, (rs, lay, outcome))
         rows.extend(_rows(name, knames, kc, kv, touchless_c, touchless_v, measure_is_value, lo, hi))
         run_id = runs.new_run_id()
         records.append(runs.RunRecord(
@@ -291,13 +298,23 @@ def _credit_table(run_id: str, level: str, d: _Data, touch_c: Float, touch_v: Fl
 
 
 def _intervals(name: str, d: _Data, by: str, key_code: Int, n_keys: int, touch_c: Float, touch_v: Float,
-               measure_is_value: bool, replicates: int, seed: int) -> tuple[Float, Float]:
-    if name in DATA_DRIVEN and by == "channel":
+               measure_is_value: bool, replicates: int, seed: int,
+               placing: tuple[bootstrap.Resample | None, credits.Layout | None, Float]) -> tuple[Float, Float]:
+    """90 % intervals per key (:mod:`.bootstrap`): rule models re-weight their fixed touch credits;
+    data-driven models re-solve every replicate, and by any key but channel also re-place the
+    replicate's channel credit on touches."""
+    if name in DATA_DRIVEN:
         def replicate(p: Paths) -> Float:
             c = path_credit(name, p, value=measure_is_value)
             return c.value if measure_is_value else c.conversions
 
-        samples = bootstrap.path_replicates(d.paths, replicate, replicates, seed)
+        if by == "channel":
+            samples = bootstrap.path_replicates(d.paths, replicate, replicates, seed)
+        else:
+            rs, lay, outcome = placing
+            if rs is None or lay is None:
+                raise ValueError("a data-driven model by a key other than channel needs its layout and resample")
+            samples = bootstrap.placed_replicates(replicate, rs, lay, key_code, n_keys, outcome, replicates, seed)
     else:
         kc = d.t_channel if by == "channel" else key_code
         credit = touch_v if measure_is_value else touch_c
