@@ -62,6 +62,39 @@ def test_iterative_path_matches_direct(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mk, "DIRECT_MAX", 20)
     iterative = markov(paths, 3)
     np.testing.assert_allclose(iterative.conversions, direct.conversions, rtol=1e-9)
+    np.testing.assert_allclose(iterative.value, direct.value, rtol=1e-9)
+
+
+def test_forked_removal_solves_match_serial(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The removal solves shared between worker processes give the serial answer, bit for bit."""
+    import importlib
+
+    mk = importlib.import_module("wanamaker.attribution.markov")
+
+    paths = synthetic_paths(3000, 8, seed=4)
+    monkeypatch.setattr(mk, "DENSE_MAX", 10)
+    monkeypatch.setattr(mk, "DIRECT_MAX", 20)
+    monkeypatch.setattr(mk, "PARALLEL_MIN_STATES", 1)
+    monkeypatch.setenv("WANAMAKER_WORKERS", "1")
+    serial = markov(paths, 2)
+    monkeypatch.setattr(mk, "workers", lambda: 2)
+    forked = markov(paths, 2)
+    np.testing.assert_array_equal(forked.removal_effects, serial.removal_effects)
+    np.testing.assert_array_equal(forked.removal_effects_value, serial.removal_effects_value)
+    assert mk._JOB is None
+
+
+def test_value_chain_differs_from_count_chain() -> None:
+    """With a value column the value chain is solved separately (hand-checked): a>b converts
+    once worth 10, b converts once worth 30, a fails once."""
+    p = from_sequences([["a", "b"], ["b"], ["a"]], [1, 1, 0], value=[10, 30, 0], nulls=[0, 0, 1])
+    r = markov(p, 1)
+    # count: x_b = 1, x_a = 1/2, P = (2 * 1/2 + 1) / 3 = 2/3; without a: P = 1/3 -> RE_a = 1/2
+    assert r.removal_effects[0] == pytest.approx(0.5, rel=1e-12)
+    # value: reward at b = 40 / 2 = 20 per visit; EV = (2 * 1/2 * 20 + 20) / 3 = 40/3; without a: 20/3
+    assert r.removal_effects_value[0] == pytest.approx(0.5, rel=1e-12)
+    assert r.removal_effects[1] == pytest.approx(1.0) and r.removal_effects_value[1] == pytest.approx(1.0)
+    assert r.value.sum() == pytest.approx(40.0, rel=1e-12)
 
 
 def test_channelattribution_converges_to_exact() -> None:

@@ -8,8 +8,11 @@ plus (start), (conversion) and (null); repeated consecutive channels are kept.
 The removal effect of channel ``c`` is ``RE_c = 1 - P_c / P`` where ``P`` is the probability of
 absorption in (conversion) from (start) and ``P_c`` the same with every state containing ``c``
 sent to (null). Each probability is an absorbing-chain solve ``(I - Q) x = r`` on the transient
-states: dense or sparse LU for chains up to 20,000 states, BiCGSTAB to a checked relative residual
-below 1e-13 above that (high-order chains fill in under LU). Exact up to floating point; no
+states: dense LU for small chains (plain numpy, no sparse machinery), sparse LU up to 20,000
+states, and above that BiCGSTAB on the whole chain with the removed states masked, warm-started
+from the full chain's solution and driven to a checked relative residual below 1e-13 (high-order
+chains fill in under LU); the removal solves of a large chain are shared between the machine's
+cores (forked workers; ``WANAMAKER_WORKERS`` caps them). Exact up to floating point; no
 simulation, no seed. The value chain uses the same transitions with the
 absorbing reward ``r_s`` = value converted at ``s`` / flow out of ``s``, so ``x`` is the expected
 value and ``RE`` its relative loss.
@@ -19,16 +22,22 @@ Input: :class:`~wanamaker.attribution.paths.Paths` (distinct paths, conversions,
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 
 from wanamaker.attribution.paths import Float, Int, Paths
 
 MAX_ORDER = 4
+DENSE_MAX = 200  # states: dense numpy solves
+DIRECT_MAX = 20000  # states: sparse LU per removal; above, masked BiCGSTAB on the whole chain
+RESIDUAL_TOL = 1e-13
+WINDOW_CODES_MAX = 20_000_000  # count transitions with one bincount over window codes below this
+PARALLEL_MIN_STATES = 20000
 
 
 @dataclass(frozen=True)
@@ -47,138 +56,223 @@ class MarkovResult:
 
 @dataclass(frozen=True)
 class Chain:
-    """The transient part of the chain: ``Q`` (row-stochastic with the absorbing columns left out),
-    the one-step absorbing reward vectors, the start distribution and state membership."""
+    """The transient part of the chain: ``Q`` (row-stochastic with the absorbing columns left out;
+    a dense array for small chains, CSR otherwise), the one-step absorbing reward vectors, the
+    start distribution and, per channel, the states holding it."""
 
-    q: sp.csr_matrix
+    q: Any  # NDArray[np.float64] (dense) or sp.csr_matrix
     r_conv: Float
     r_value: Float
     start: Float
-    members: sp.csr_matrix  # states x channels, 1 where the state holds the channel
+    holding: list[Int]  # holding[c]: the states whose window holds channel c
 
+    @property
+    def n(self) -> int:
+        return int(self.start.shape[0])
 
-def state_codes(paths: Paths, order: int) -> tuple[Int, Int]:
-    """Encode every state visit: returns (code, path) for each visit, in path order.
-
-    A state is the window of the last ``order`` channels ending at a step; paths shorter than
-    ``order`` give one state (the whole path). Codes are mixed-radix numbers in base
-    ``len(channels) + 1`` with digit 0 for "no channel", so short states never collide.
-    """
-    base = len(paths.channels) + 1
-    lengths = paths.lengths
-    n_steps = paths.steps.shape[0]
-    pos = np.arange(n_steps, dtype=np.int64) - np.repeat(paths.offsets[:-1], lengths)
-    plen = np.repeat(lengths, lengths)
-    code = np.zeros(n_steps, dtype=np.int64)
-    for j in range(order):
-        src = np.arange(n_steps, dtype=np.int64) - j
-        ok = pos >= j
-        digit = np.where(ok, paths.steps[np.maximum(src, 0)] + 1, 0)
-        code += digit * (base**j)
-    emit = (pos >= order - 1) | ((plen < order) & (pos == plen - 1))
-    return code[emit], paths.path_index[emit]
+    @property
+    def dense(self) -> bool:
+        return isinstance(self.q, np.ndarray)
 
 
 def build_chain(paths: Paths, order: int) -> Chain:
-    """Count transitions (weighted by journeys) and normalise them into an absorbing chain."""
+    """Count transitions (weighted by journeys) and normalise them into an absorbing chain.
+
+    A state is the window of the last ``order`` channels; paths shorter than ``order`` give one
+    state (the whole path). States are coded as mixed-radix numbers in base ``channels + 1``
+    (digit 0 = no channel, latest channel in the lowest digit), so a transition is the code of
+    the ``order + 1`` channel window ending at a step: counted with one bincount over that code
+    range (no sort) when it is small, by ``np.unique`` otherwise. Only steps at least ``order``
+    into their path are transitions; starts and ends are read once per path.
+    """
     if not 1 <= order <= MAX_ORDER:
         raise ValueError(f"Markov order must be 1 to {MAX_ORDER}, not {order}")
+    k = len(paths.channels)
+    base = k + 1
+    if base ** (order + 1) >= 2**62:
+        raise ValueError(f"{k} channels are too many for a Markov chain of order {order}")
+    span = base**order
+    lengths = paths.lengths
+    heads = paths.offsets[:-1]
+    digits = paths.steps + 1
+    window = digits.copy()  # the order+1 window ending at each step, across path starts
+    at_head = np.zeros(digits.shape[0], dtype=bool)
+    at_head[heads[lengths > 0]] = True
+    recent = at_head.copy()  # a path starts within the last `order` steps
+    for i in range(1, order + 1):
+        window[i:] += digits[:-i] * base**i
+        if i < order:
+            recent[i:] |= at_head[:-i]
+    trans = ~recent
     weight = paths.conversions + paths.nulls
-    codes, pidx = state_codes(paths, order)
-    uniq, state = _dense_unique(codes, (len(paths.channels) + 1) ** order)
-    n = uniq.shape[0]
-    same = pidx[1:] == pidx[:-1]
-    src, dst, w = state[:-1][same], state[1:][same], weight[pidx[1:][same]]
-    if n * n <= DENSE_UNIQUE_MAX:  # few states: count transitions with one bincount
-        flat = np.bincount(src * n + dst, weights=w, minlength=n * n).reshape(n, n)
-        counts = sp.csr_matrix(flat)
+    w = np.repeat(weight, lengths)[trans]
+    window = window[trans]
+    # each path's first and last state
+    long = lengths >= order
+    first_code = np.empty(lengths.shape[0], dtype=np.int64)
+    last_code = np.empty(lengths.shape[0], dtype=np.int64)
+    first_code[long] = _window_code(digits, heads[long] + order - 1, order, base, order)
+    last_code[long] = _window_code(digits, heads[long] + lengths[long] - 1, order, base, order)
+    short = np.flatnonzero(~long)
+    if short.size:
+        whole = _window_code(digits, heads[short] + lengths[short] - 1, order, base, lengths[short])
+        first_code[short] = whole
+        last_code[short] = whole
+    dst_code = window % span
+    present = np.zeros(span, dtype=bool) if span <= WINDOW_CODES_MAX else None
+    if present is not None:
+        present[first_code] = True
+        present[dst_code] = True
+        rank: Int | None = np.cumsum(present) - 1
+        uniq = np.flatnonzero(present).astype(np.int64)
     else:
-        counts = sp.csr_matrix((w, (src, dst)), shape=(n, n))
-        counts.sum_duplicates()
-    last = np.ones(pidx.shape[0], dtype=bool)
-    last[:-1] = ~same
-    first = np.ones(pidx.shape[0], dtype=bool)
-    first[1:] = ~same
-    conv_out = np.bincount(state[last], weights=paths.conversions[pidx[last]], minlength=n)
-    value_out = np.bincount(state[last], weights=paths.value[pidx[last]], minlength=n)
-    null_out = np.bincount(state[last], weights=paths.nulls[pidx[last]], minlength=n)
-    out = np.asarray(counts.sum(axis=1)).ravel() + conv_out + null_out
+        uniq = np.unique(np.concatenate([first_code, dst_code]))
+        rank = None
+    n = uniq.shape[0]
+    if base ** (order + 1) <= WINDOW_CODES_MAX:
+        counted = np.bincount(window, weights=w, minlength=base ** (order + 1))
+        nz = np.flatnonzero(counted)
+        vals = counted[nz]
+    else:
+        nz, inverse = np.unique(window, return_inverse=True)
+        vals = np.bincount(inverse.ravel(), weights=w, minlength=nz.shape[0])
+    src = _lookup(rank, uniq, nz // base)
+    dst = _lookup(rank, uniq, nz % span)
+    first_state = _lookup(rank, uniq, first_code)
+    last_state = _lookup(rank, uniq, last_code)
+    conv_out = np.bincount(last_state, weights=paths.conversions, minlength=n)
+    value_out = np.bincount(last_state, weights=paths.value, minlength=n)
+    null_out = np.bincount(last_state, weights=paths.nulls, minlength=n)
+    out = np.bincount(src, weights=vals, minlength=n) + conv_out + null_out
     inv = np.divide(1.0, out, out=np.zeros_like(out), where=out > 0)
-    q = sp.diags(inv) @ counts
-    start = np.bincount(state[first], weights=weight[pidx[first]], minlength=n)
+    probs = vals * inv[src]
+    q: Any
+    if n <= DENSE_MAX:
+        q = np.zeros((n, n))
+        q[src, dst] = probs  # (src, dst) pairs are distinct
+    else:
+        import scipy.sparse as sp  # noqa: PLC0415 - small chains never need scipy
+
+        # nz is sorted by source window, so rows come in order: the CSR arrays directly
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))])
+        q = sp.csr_matrix((probs, dst, indptr), shape=(n, n))
+    start = np.bincount(first_state, weights=weight, minlength=n)
     total = start.sum()
     start = start / total if total > 0 else start
-    base = len(paths.channels) + 1
-    digits = []
+    return Chain(q, conv_out * inv, value_out * inv, start, _holding(uniq, order, k))
+
+
+def _window_code(digits: Int, ends: Int, order: int, base: int, width: Int | int) -> Int:
+    """The code of the last ``width`` (at most ``order``) channels ending at each step in ``ends``."""
+    code = np.zeros(ends.shape[0], dtype=np.int64)
+    for i in range(order):
+        inside = np.asarray(width > i)
+        code += np.where(inside, digits[np.where(inside, ends - i, 0)], 0) * base**i
+    return code
+
+
+def _holding(uniq: Int, order: int, k: int) -> list[Int]:
+    """For every channel, the states whose window holds it."""
+    base = k + 1
+    rows = np.repeat(np.arange(uniq.shape[0], dtype=np.int64), order)
     rem = uniq.copy()
+    digits = []
     for _ in range(order):
         digits.append(rem % base)
         rem //= base
-    d = np.stack(digits, axis=1)
-    rows = np.repeat(np.arange(n), order)
-    cols = d.ravel() - 1
-    keep = cols >= 0
-    members = sp.csr_matrix(
-        (np.ones(int(keep.sum())), (rows[keep], cols[keep])), shape=(n, len(paths.channels))
-    )
-    members.data[:] = 1.0
-    return Chain(sp.csr_matrix(q), conv_out * inv, value_out * inv, start, members)
+    members = np.stack(digits, axis=1).ravel()
+    keep = members > 0
+    rows, members = rows[keep], members[keep] - 1
+    pairs = np.sort(members * uniq.shape[0] + rows)
+    pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])]  # a repeated channel counts once
+    ch, st = np.divmod(pairs, uniq.shape[0])
+    cuts = np.searchsorted(ch, np.arange(k + 1))
+    return [st[cuts[c] : cuts[c + 1]] for c in range(k)]
 
 
-DENSE_UNIQUE_MAX = 50_000_000
-
-
-def _dense_unique(codes: Int, code_range: int) -> tuple[Int, Int]:
-    """``np.unique(codes, return_inverse=True)`` in linear time when the code range is small."""
-    if code_range > DENSE_UNIQUE_MAX:
-        uniq, inverse = np.unique(codes, return_inverse=True)
-        return uniq, inverse.astype(np.int64)
-    present = np.bincount(codes, minlength=code_range) > 0
-    rank = np.cumsum(present) - 1
-    return np.flatnonzero(present).astype(np.int64), rank[codes].astype(np.int64)
+def _lookup(rank: Int | None, uniq: Int, codes: Int) -> Int:
+    if rank is not None:
+        return np.asarray(rank[codes], dtype=np.int64)
+    return np.searchsorted(uniq, codes).astype(np.int64)
 
 
 def absorb(chain: Chain, keep: NDArray[np.bool_] | None = None, *, value: bool = True,
            guess: tuple[Float, Float] | None = None) -> tuple[float, float, Float, Float]:
     """P(conversion) and expected value from (start), with states outside ``keep`` sent to (null);
-    also the solution vectors (``x`` over the kept states) for warm starts."""
+    also the solution vectors over the whole chain (0 on removed states), for warm starts."""
+    n = chain.n
     if keep is None:
-        keep = np.ones(chain.start.shape[0], dtype=bool)
-    idx = np.flatnonzero(keep)
-    if idx.size == 0:
-        return 0.0, 0.0, np.zeros(0), np.zeros(0)
-    q = chain.q[idx][:, idx]
-    a = sp.csr_matrix(sp.identity(idx.size, format="csr") - q)
-    s = chain.start[idx]
-    g0, g1 = (guess[0][idx], guess[1][idx]) if guess is not None else (None, None)
-    xc = _solve(a, chain.r_conv[idx], g0)
-    xv = _solve(a, chain.r_value[idx], g1) if value else np.zeros(idx.size)
-    return float(s @ xc), float(s @ xv), xc, xv
+        keep = np.ones(n, dtype=bool)
+    same_value = not value or np.array_equal(chain.r_value, chain.r_conv)
+    if chain.dense or n <= DIRECT_MAX:
+        idx = np.flatnonzero(keep)
+        xc, xv = np.zeros(n), np.zeros(n)
+        if idx.size:
+            a = _submatrix(chain, idx)
+            solve = _direct(a)
+            xc[idx] = solve(chain.r_conv[idx])
+            xv[idx] = xc[idx] if same_value else solve(chain.r_value[idx])
+    else:
+        mask = keep.astype(np.float64)
+        xc = _masked_solve(chain, mask, chain.r_conv, None if guess is None else guess[0])
+        xv = xc if same_value else _masked_solve(chain, mask, chain.r_value, None if guess is None else guess[1])
+    if not value:
+        xv = np.zeros(n)
+    return float(chain.start @ xc), float(chain.start @ xv), xc, xv
 
 
-DENSE_MAX = 200
-DIRECT_MAX = 20000
-RESIDUAL_TOL = 1e-13
+def _submatrix(chain: Chain, idx: Int) -> Any:
+    if chain.dense:
+        return np.eye(idx.size) - chain.q[np.ix_(idx, idx)]
+    import scipy.sparse as sp  # noqa: PLC0415
+
+    return sp.csc_matrix(sp.identity(idx.size, format="csr") - chain.q[idx][:, idx])
 
 
-def _solve(a: sp.csr_matrix, rhs: Float, guess: Float | None) -> Float:
-    """Solve ``a x = rhs``: dense LU for small chains, sparse LU up to ``DIRECT_MAX`` states, and
-    above it BiCGSTAB (warm-started from the full chain's solution) driven to a checked relative
-    residual below ``RESIDUAL_TOL`` (sparse LU of a high-order chain fills in badly); never sampled."""
-    n = a.shape[0]
-    if not rhs.any():
-        return np.zeros(n)
-    if n <= DENSE_MAX:
-        return np.asarray(np.linalg.solve(a.toarray(), rhs), dtype=np.float64)
-    if n <= DIRECT_MAX:
-        return np.asarray(spla.splu(a.tocsc(), permc_spec="COLAMD").solve(rhs), dtype=np.float64)
-    scale = float(np.abs(rhs).max())
-    x = bicgstab(a, rhs, guess)
-    if float(np.abs(a @ x - rhs).max()) > RESIDUAL_TOL * scale:
-        x, _ = spla.gmres(a, rhs, x0=x, rtol=1e-15, atol=0.0, restart=100, maxiter=50)
-        if float(np.abs(a @ x - rhs).max()) > RESIDUAL_TOL * scale:
-            x = spla.splu(a.tocsc(), permc_spec="COLAMD").solve(rhs)
-    return np.asarray(x, dtype=np.float64)
+def _direct(a: Any) -> Callable[[Float], Float]:
+    """A solver for ``a x = b`` by LU: dense (numpy) or sparse (SuperLU, COLAMD ordering)."""
+    if isinstance(a, np.ndarray):
+        if a.shape[0] <= DENSE_MAX:
+            return lambda b: np.asarray(np.linalg.solve(a, b), dtype=np.float64)
+        import scipy.sparse as sp  # noqa: PLC0415
+
+        a = sp.csc_matrix(a)
+    import scipy.sparse.linalg as spla  # noqa: PLC0415
+
+    lu = spla.splu(a, permc_spec="COLAMD")
+    return lambda b: np.asarray(lu.solve(b), dtype=np.float64)
+
+
+def _masked_solve(chain: Chain, mask: Float, rhs: Float, guess: Float | None) -> Float:
+    """Solve ``x = mask * (Q x + rhs)`` (removed states fixed at 0) on the whole chain with
+    BiCGSTAB, warm-started from ``guess``; the residual is checked, and a restarted GMRES and then
+    a sparse LU of the kept states take over if it is not small enough."""
+    q = chain.q
+    b = mask * rhs
+    if not b.any():
+        return np.zeros(chain.n)
+
+    def matvec(x: Float) -> Float:
+        y: Float = np.asarray(q @ x)
+        y *= mask
+        np.subtract(x, y, out=y)
+        return y
+
+    scale = float(np.abs(b).max())
+    # the recurrence's residual drifts from the true one by rounding: aim a little below the check
+    x = bicgstab(matvec, b, None if guess is None else mask * guess, atol_max=0.25 * RESIDUAL_TOL * scale)
+    if float(np.abs(matvec(x) - b).max()) <= RESIDUAL_TOL * scale:
+        return x
+    import scipy.sparse.linalg as spla  # noqa: PLC0415
+
+    op = spla.LinearOperator((chain.n, chain.n), matvec=matvec, dtype=np.float64)
+    x, _ = spla.gmres(op, b, x0=x, rtol=1e-15, atol=0.0, restart=100, maxiter=50)
+    if float(np.abs(matvec(x) - b).max()) <= RESIDUAL_TOL * scale:
+        return np.asarray(x, dtype=np.float64)
+    idx = np.flatnonzero(mask)
+    out = np.zeros(chain.n)
+    out[idx] = _direct(_submatrix(chain, idx))(rhs[idx])
+    return out
 
 
 def _dot(u: Float, v: Float) -> float:
@@ -186,39 +280,51 @@ def _dot(u: Float, v: Float) -> float:
     return float(np.einsum("i,i->", u, v))
 
 
-def bicgstab(a: sp.csr_matrix, b: Float, x0: Float | None = None, rtol: float = 1e-15,
-             maxiter: int = 1000) -> Float:
-    """Van der Vorst's BiCGSTAB, stopped when ``|b - a x| <= rtol |b|`` (2-norm)."""
+def bicgstab(a: Any, b: Float, x0: Float | None = None, rtol: float = 1e-15,
+             maxiter: int = 1000, atol_max: float = 0.0) -> Float:
+    """Van der Vorst's BiCGSTAB, stopped when ``|b - a x| <= rtol |b|`` (2-norm) or, when
+    ``atol_max`` is given, when the largest residual entry is at most ``atol_max``; ``a`` is a
+    matrix or a function computing ``a @ x``."""
+    mv: Callable[[Float], Float] = a if callable(a) else (lambda x: a @ x)
     x = np.zeros_like(b) if x0 is None else x0.copy()
-    r = b - a @ x
+    r = b - mv(x)
     r_hat = r.copy()
     bnorm = max(np.sqrt(_dot(b, b)), 1e-300)
     rho = alpha = omega = 1.0
     v = np.zeros_like(b)
     p = np.zeros_like(b)
+    def small(res: Float) -> bool:
+        if atol_max > 0.0:
+            return float(np.abs(res).max()) <= atol_max
+        return bool(np.sqrt(_dot(res, res)) <= rtol * bnorm)
+
     for _ in range(maxiter):
-        if np.sqrt(_dot(r, r)) <= rtol * bnorm:
+        if small(r):
             break
         rho_new = _dot(r_hat, r)
         if rho_new == 0.0 or omega == 0.0:
             break
         beta = (rho_new / rho) * (alpha / omega)
         rho = rho_new
-        p = r + beta * (p - omega * v)
-        v = a @ p
+        p -= omega * v
+        p *= beta
+        p += r
+        v = mv(p)
         denom = _dot(r_hat, v)
         if denom == 0.0:
             break
         alpha = rho / denom
         s = r - alpha * v
-        if np.sqrt(_dot(s, s)) <= rtol * bnorm:
+        if small(s):
             x += alpha * p
             break
-        t = a @ s
+        t = mv(s)
         tt = _dot(t, t)
         omega = _dot(t, s) / tt if tt > 0 else 0.0
-        x += alpha * p + omega * s
-        r = s - omega * t
+        x += alpha * p
+        x += omega * s
+        s -= omega * t
+        r = s
     return np.asarray(x, dtype=np.float64)
 
 
@@ -233,15 +339,11 @@ def markov(paths: Paths, order: int = 1, *, value: bool = True) -> MarkovResult:
     chain = build_chain(paths, order)
     p, ev, x_full, xv_full = absorb(chain, value=value)
     k = len(paths.channels)
+    todo = [c for c in range(k) if chain.holding[c].size]
+    solved = _map_removals(chain, todo, value, (x_full, xv_full))
     re = np.zeros(k)
     re_v = np.zeros(k)
-    member_cols = chain.members.tocsc()
-    for c in range(k):
-        has = np.zeros(chain.start.shape[0], dtype=bool)
-        has[member_cols.indices[member_cols.indptr[c] : member_cols.indptr[c + 1]]] = True
-        if not has.any():
-            continue
-        pc, evc, _, _ = absorb(chain, ~has, value=value, guess=(x_full, xv_full))
+    for c, (pc, evc) in zip(todo, solved, strict=True):
         re[c] = 1.0 - pc / p if p > 0 else 0.0
         re_v[c] = 1.0 - evc / ev if ev > 0 else 0.0
     if not value:
@@ -256,8 +358,49 @@ def markov(paths: Paths, order: int = 1, *, value: bool = True) -> MarkovResult:
         removal_effects=re,
         removal_effects_value=re_v,
         p_conversion=p,
-        n_states=int(chain.start.shape[0]),
+        n_states=chain.n,
     )
+
+
+_JOB: tuple[Chain, bool, tuple[Float, Float]] | None = None
+
+
+def _removal(c: int) -> tuple[float, float]:
+    """P(conversion) and expected value with channel ``c`` removed (the job set by the caller)."""
+    assert _JOB is not None
+    chain, value, guess = _JOB
+    keep = np.ones(chain.n, dtype=bool)
+    keep[chain.holding[c]] = False
+    pc, evc, _, _ = absorb(chain, keep, value=value, guess=guess)
+    return pc, evc
+
+
+def workers() -> int:
+    """Processes for the removal solves: the usable cores, capped by ``WANAMAKER_WORKERS``."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - platforms without affinity
+        cores = os.cpu_count() or 1
+    cap = os.environ.get("WANAMAKER_WORKERS", "").strip()
+    return max(1, min(cores, int(cap))) if cap.isdigit() else cores
+
+
+def _map_removals(chain: Chain, todo: list[int], value: bool,
+                  guess: tuple[Float, Float]) -> list[tuple[float, float]]:
+    """Run the removal solves, in forked worker processes when the chain is large (each solve
+    reads the shared chain; only two numbers per channel come back)."""
+    global _JOB
+    _JOB = (chain, value, guess)
+    try:
+        n_workers = min(workers(), len(todo))
+        if chain.n < PARALLEL_MIN_STATES or n_workers < 2 or not hasattr(os, "fork"):
+            return [_removal(c) for c in todo]
+        import multiprocessing  # noqa: PLC0415
+
+        with multiprocessing.get_context("fork").Pool(n_workers) as pool:
+            return pool.map(_removal, todo, chunksize=1)
+    finally:
+        _JOB = None
 
 
 def _share(re: Float, total: float) -> Float:

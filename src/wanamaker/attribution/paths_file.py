@@ -2,21 +2,39 @@
 
 Columns ``path`` ("a > b > c"), ``total_conversions``, optional ``total_conversion_value`` and
 optional ``total_null`` (other names through arguments); steps are split on ``sep`` (default ">")
-and trimmed; the CSV delimiter is detected from the header. Parsing is vectorised with Arrow; rows
-are kept as they are (a path listed twice is simply two rows, which every model sums).
+and trimmed; the CSV delimiter is detected from the header. Rows are kept as they are (a path
+listed twice is simply two rows, which every model sums); empty steps are dropped, and a row with
+no step left is dropped.
+
+Two readers give identical :class:`Paths`:
+
+- the **fast reader** handles the common shape (plain UTF-8 text, no quoting, ``\\n`` line ends,
+  a one-byte separator, plain decimal numbers) with a handful of vectorised passes over the bytes:
+  line and delimiter positions, separator positions, numbers from their digits, and each step
+  identified by its bytes (gathered as 8-byte words, grouped by a hash and then verified word by
+  word, so the grouping is exact);
+- anything else (quotes, CRLF, gzip, exponents, blank lines ...) goes to Arrow's CSV reader.
+
+In both, whitespace around a step is trimmed on the distinct step names (``str.strip``), not on
+every step.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
+from numpy.typing import NDArray
 
-from wanamaker.attribution.paths import Paths
+from wanamaker.attribution.paths import Float, Int, Paths
 from wanamaker.errors import InputFileError
+
+_COMPRESSED = {".gz", ".bz2", ".xz", ".zst", ".lz4", ".zip"}
+_MAX_STEP_BYTES = 64
+_MAX_DIGITS = 15  # every integer below 10**15 is exact in float64
+_HASH_BITS = (18, 22, 24)
+_PAD = _MAX_STEP_BYTES + 16
 
 
 def read_paths(
@@ -28,47 +46,258 @@ def read_paths(
     null_col: str = "total_null",
     sep: str = ">",
 ) -> Paths:
-    """Read a paths file into :class:`Paths` (distinct paths merged)."""
+    """Read a paths file into :class:`Paths`.
+
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "p.csv"
+    >>> _ = f.write_text("path,total_conversions,total_null\\na > b,2,1\\nb,0,3\\n")
+    >>> p = read_paths(f)
+    >>> p.channels, p.steps.tolist(), p.conversions.tolist(), p.nulls.tolist()
+    (('a', 'b'), [0, 1, 1], [2.0, 0.0], [1.0, 3.0])
+    """
     file = Path(file)
     try:
-        with file.open(newline="", encoding="utf-8-sig") as fh:
-            header = fh.readline()
+        with file.open("rb") as fh:
+            head = fh.read(65536)
     except OSError as exc:
         raise InputFileError(f"cannot read paths file {file}: {exc}", fix="check the path") from exc
-    # the delimiter is the candidate that splits the header most (path text never holds one)
-    delim = max(",;\t|", key=header.count)
-    table = pacsv.read_csv(file, parse_options=pacsv.ParseOptions(delimiter=delim),
-                           convert_options=pacsv.ConvertOptions(column_types={path_col: pa.string()}))
-    missing = [c for c in (path_col, conv_col) if c not in table.column_names]
+    if file.suffix.lower() not in _COMPRESSED:
+        header = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
+        # the delimiter is the candidate that splits the header most (path text never holds one)
+        delim = max(",;\t|", key=header.count)
+        names = [n.strip().strip('"') for n in header.rstrip("\r").split(delim)]
+        _check_columns(file, names, path_col, conv_col)
+        fast = _read_fast(file, delim, names, path_col, conv_col, value_col, null_col, sep)
+        if fast is not None:
+            return fast
+    return _read_arrow(file, path_col, conv_col, value_col, null_col, sep)
+
+
+def _check_columns(file: Path, names: list[str], path_col: str, conv_col: str) -> None:
+    missing = [c for c in (path_col, conv_col) if c not in names]
     if missing:
         raise InputFileError(
-            f"paths file {file} has no column {', '.join(missing)} (columns: {', '.join(table.column_names)})",
+            f"paths file {file} has no column {', '.join(missing)} (columns: {', '.join(names)})",
             fix="name the columns with --path-col / --conv-col / --value-col / --null-col",
         )
-    conv = _num(table, conv_col)
-    value = _num(table, value_col) if value_col in table.column_names else conv.copy()
-    nulls = _num(table, null_col) if null_col in table.column_names else np.zeros_like(conv)
+
+
+# --- the fast reader -------------------------------------------------------------------------
+
+
+def _read_fast(file: Path, delim: str, names: list[str], path_col: str, conv_col: str, value_col: str,
+               null_col: str, sep: str) -> Paths | None:
+    """The common case in vectorised passes over the bytes; ``None`` when the file needs a CSV
+    parser (the caller then uses Arrow)."""
+    if len(sep) != 1 or not sep.isascii() or sep in "0123456789.\n\r\"" or sep == delim:
+        return None
+    if len(set(names)) != len(names):
+        return None
+    size = file.stat().st_size
+    raw = np.zeros(size + _PAD, dtype=np.uint8)  # zero padding: 8-byte loads past the end are safe
+    with file.open("rb") as fh:
+        if fh.readinto(raw.data[:size]) != size:
+            return None
+    text = raw[:size].tobytes()
+    if b'"' in text or b"\r" in text or b"\n\n" in text:
+        return None
+    header_end = text.find(b"\n")
+    if header_end < 0:
+        return None
+    body = header_end + 1
+    end = size
+    if end > body and text[end - 1] != 10:  # a last line without its newline
+        raw[end] = 10
+        end += 1
+    del text
+    if end == body:
+        return None
+    view = raw[body:end]
+    nl = np.flatnonzero(view == 10) + body
+    n = nl.shape[0]
+    starts = np.empty(n, dtype=np.int64)
+    starts[0] = body
+    starts[1:] = nl[:-1] + 1
+    ncol = len(names)
+    if ncol > 1:
+        dl = np.flatnonzero(view == ord(delim)) + body
+        if dl.shape[0] != n * (ncol - 1):
+            return None
+        dl2 = dl.reshape(n, ncol - 1)
+        if not ((dl2[:, 0] >= starts).all() and (dl2[:, -1] < nl).all()):
+            return None  # some line has too many delimiters and another too few
+
+    def field(name: str) -> tuple[Int, Int]:
+        j = names.index(name)
+        fs = starts if j == 0 else dl2[:, j - 1] + 1
+        fe = nl if j == ncol - 1 else dl2[:, j]
+        return np.asarray(fs, dtype=np.int64), np.asarray(fe, dtype=np.int64)
+
+    conv = _numbers(raw, *field(conv_col))
+    value = _numbers(raw, *field(value_col)) if value_col in names else conv
+    nulls = _numbers(raw, *field(null_col)) if null_col in names else np.zeros(n)
+    if conv is None or value is None or nulls is None:
+        return None
+    if value is conv:
+        value = conv.copy()
+    ps, pe = field(path_col)
+    seps = np.flatnonzero(view == ord(sep)) + body
+    numeric = {conv_col, value_col, null_col}
+    if any(c != path_col and c not in numeric for c in names):  # other text columns may hold a separator
+        row_of = np.searchsorted(starts, seps, side="right") - 1
+        seps = seps[(seps >= ps[row_of]) & (seps < pe[row_of])]
+    per_row, tstart, tend = _split(seps, ps)
+    tend[np.cumsum(per_row) - 1] = pe
+    coded = _encode(raw, tstart, tend)
+    if coded is None:
+        return None
+    codes, dictionary = coded
+    return _assemble(per_row, codes, dictionary, conv, value, nulls)
+
+
+def _numbers(raw: Any, fs: Int, fe: Int) -> Float | None:
+    """Plain decimals (digits with at most one '.') from their bytes, one digit column at a time;
+    an empty field is 0."""
+    n = fs.shape[0]
+    lengths = fe - fs
+    width = int(lengths.max()) if n else 0
+    if width > _MAX_DIGITS + 1:
+        return None
+    whole = np.zeros(n)
+    scale = np.ones(n)
+    dotted = np.zeros(n, dtype=bool)
+    digits = np.zeros(n, dtype=np.int64)
+    for j in range(width):
+        inside = lengths > j
+        ch = raw[fs + j]  # past a field's end this reads its neighbour (or padding): masked below
+        digit = (ch >= 48) & (ch <= 57) & inside
+        dot = (ch == 46) & inside
+        if (inside & ~digit & ~dot).any() or (dot & dotted).any():
+            return None
+        whole = np.where(digit, whole * 10 + (ch - 48), whole)
+        scale = np.where(digit & dotted, scale * 10, scale)
+        digits += digit
+        dotted |= dot
+    if (dotted & (digits == 0)).any() or (digits > _MAX_DIGITS).any():
+        return None
+    # an integer below 2**53 divided by an exact power of ten: correctly rounded, as strtod
+    return np.asarray(whole / scale, dtype=np.float64)
+
+
+def _split(seps: Int, ps: Int) -> tuple[Int, Int, Int]:
+    """Step boundaries from separator positions: steps per row, and the start and end of every
+    step, in order (the end of a row's last step is filled in by the caller)."""
+    n = ps.shape[0]
+    before = np.searchsorted(seps, ps)
+    # separators lie inside path fields only (numbers hold none; other text columns were filtered)
+    per_row = np.diff(before, append=seps.shape[0])
+    total = n + seps.shape[0]
+    first = np.arange(n, dtype=np.int64) + before
+    after_sep = np.arange(seps.shape[0], dtype=np.int64) + np.repeat(np.arange(n, dtype=np.int64), per_row)
+    tstart = np.empty(total, dtype=np.int64)
+    tend = np.empty(total, dtype=np.int64)
+    tstart[first] = ps
+    tstart[after_sep + 1] = seps + 1
+    tend[after_sep] = seps
+    return per_row + 1, tstart, tend
+
+
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
+_BYTE_MASK = np.array([(1 << (8 * v)) - 1 for v in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+
+
+def _encode(raw: Any, tstart: Int, tend: Int) -> tuple[NDArray[np.int32], list[str]] | None:
+    """Number every step by its bytes: (code per step, the raw text of each code).
+
+    Steps are read as 8-byte words, grouped by a multiplicative hash of their words and length,
+    and every step is then compared word by word with its group's first member: the grouping is
+    exact, and a hash collision only means a retry with a wider table (or the general reader).
+    """
+    lengths = tend - tstart
+    if lengths.shape[0] == 0 or int(lengths.max()) > _MAX_STEP_BYTES:
+        return None
+    n_words = max(1, -(-int(lengths.max()) // 8))
+    # every byte offset read as a little-endian 8-byte word (overlapping, unaligned view)
+    at = np.ndarray((raw.shape[0] - 7,), dtype="<u8", buffer=raw, strides=(1,))
+    words = [at[tstart + 8 * k] & _BYTE_MASK[np.clip(lengths - 8 * k, 0, 8)] for k in range(n_words)]
+    key = lengths.astype(np.uint64)
+    for w in words:
+        key *= _MIX[0]
+        key ^= w
+    key *= _MIX[1]
+    for bits in _HASH_BITS:
+        bucket = (key >> np.uint64(64 - bits)).astype(np.intp)
+        present = np.bincount(bucket, minlength=1 << bits) > 0
+        code_of = (np.cumsum(present) - 1).astype(np.int32)
+        rep = np.empty(1 << bits, dtype=np.intp)
+        rep[bucket] = np.arange(bucket.shape[0], dtype=np.intp)  # some step of each bucket
+        heads = rep[np.flatnonzero(present)]
+        codes = code_of[bucket]
+        if (lengths[heads][codes] == lengths).all() and all((w[heads][codes] == w).all() for w in words):
+            break
+        key = (key ^ (key >> np.uint64(31))) * _MIX[0]  # a collision: rehash, widen, retry
+    else:
+        return None
+    try:
+        dictionary = [raw[a:b].tobytes().decode("utf-8") for a, b in zip(tstart[heads], tend[heads], strict=True)]
+    except UnicodeDecodeError:
+        return None
+    return codes, dictionary
+
+
+def _assemble(per_row: Int, codes: NDArray[np.integer[Any]], dictionary: list[str], conv: Float, value: Float,
+              nulls: Float) -> Paths:
+    """Trim the distinct step names, merge names equal after trimming, drop empty steps and rows
+    left without a step."""
+    trimmed = [d.strip() for d in dictionary]
+    channels = tuple(sorted(set(trimmed) - {""}))
+    index = {c: i for i, c in enumerate(channels)}
+    remap = np.array([index.get(t, -1) for t in trimmed], dtype=np.int64)
+    steps = remap[codes]
+    if "" in trimmed:  # empty steps ("a >> b", an empty path): drop them, then rows left empty
+        keep = steps >= 0
+        row = np.repeat(np.arange(per_row.shape[0], dtype=np.int64), per_row)[keep]
+        steps = steps[keep]
+        per_row = np.bincount(row, minlength=per_row.shape[0])
+    has = per_row > 0
+    offsets = np.concatenate([[0], np.cumsum(per_row[has])]).astype(np.int64)
+    return Paths(channels, offsets, steps, conv[has], value[has], nulls[has])
+
+
+# --- the general reader ----------------------------------------------------------------------
+
+
+def _read_arrow(file: Path, path_col: str, conv_col: str, value_col: str, null_col: str, sep: str) -> Paths:
+    import pyarrow as pa  # noqa: PLC0415 - only files the fast reader declines pay for Arrow
+    import pyarrow.compute as pc  # noqa: PLC0415
+    import pyarrow.csv as pacsv  # noqa: PLC0415
+
+    opener = pa.input_stream(str(file), compression="detect")
+    first = opener.read(65536).decode("utf-8-sig", errors="replace").split("\n", 1)[0]
+    opener.close()
+    delim = max(",;\t|", key=first.count)
+    try:
+        table = pacsv.read_csv(file, parse_options=pacsv.ParseOptions(delimiter=delim),
+                               convert_options=pacsv.ConvertOptions(column_types={path_col: pa.string()}))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputFileError(f"cannot parse paths file {file}: {exc}",
+                             fix="check the CSV: a header row, then one path per line") from exc
+    _check_columns(file, table.column_names, path_col, conv_col)
+
+    def num(col: str) -> Float:
+        try:
+            arr = pc.cast(table[col], pa.float64())
+        except pa.ArrowInvalid as exc:
+            raise InputFileError(f"cannot parse paths file {file}: column {col} is not numeric ({exc})",
+                                 fix=f"{col} must hold plain numbers (journey counts or values)") from exc
+        return np.asarray(pc.fill_null(arr, 0.0).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+    conv = num(conv_col)
+    value = num(value_col) if value_col in table.column_names else conv.copy()
+    nulls = num(null_col) if null_col in table.column_names else np.zeros_like(conv)
     parts = pc.split_pattern(pc.fill_null(table[path_col], ""), sep)
-    flat = pc.utf8_trim_whitespace(pc.list_flatten(parts))
     lengths = pc.list_value_length(parts).to_numpy(zero_copy_only=False).astype(np.int64)
-    nonempty = pc.not_equal(flat, "").to_numpy(zero_copy_only=False)
-    row = np.repeat(np.arange(lengths.shape[0]), lengths)[nonempty]
-    names = flat.filter(pa.array(nonempty))
-    enc = pc.dictionary_encode(names).combine_chunks()
+    enc = pc.dictionary_encode(pc.list_flatten(parts)).combine_chunks()
     dictionary = [str(x) for x in enc.dictionary.to_pylist()]
-    order = np.argsort(np.array(dictionary, dtype=object))
-    remap = np.empty(len(dictionary), dtype=np.int64)
-    remap[order] = np.arange(len(dictionary))
-    steps = remap[enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
-    has = np.bincount(row, minlength=lengths.shape[0]) > 0
-    keep_rows = np.flatnonzero(has)
-    renum = np.full(lengths.shape[0], -1, dtype=np.int64)
-    renum[keep_rows] = np.arange(keep_rows.shape[0])
-    channels = tuple(sorted(dictionary))
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(renum[row], minlength=keep_rows.shape[0]))])
-    return Paths(channels, offsets.astype(np.int64), steps, conv[has], value[has], nulls[has])
-
-
-def _num(table: pa.Table, col: str) -> np.ndarray:
-    arr = pc.cast(table[col], pa.float64())
-    return np.asarray(pc.fill_null(arr, 0.0).to_numpy(zero_copy_only=False), dtype=np.float64)
+    codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return _assemble(lengths, codes, dictionary, conv, value, nulls)
