@@ -119,9 +119,35 @@ def test_hash_collisions_are_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     """With one-bucket tables every step collides: the verification must notice and fall back."""
     f = tmp_path / "p.csv"
     f.write_text("path,total_conversions\na > b > c,1\nc,2\n")
-    monkeypatch.setattr(paths_file, "_HASH_BITS", (1,))
+    monkeypatch.setattr(paths_file, "_HASH_TRIES", ((1, paths_file._MIX[0]),))
     fast, general = both(f)
     assert_same(fast, general)
+
+
+def test_collision_retries_with_a_wider_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             no_arrow: None) -> None:
+    f = tmp_path / "p.csv"
+    f.write_text("path,total_conversions\na > b > c,1\nc,2\n")
+    monkeypatch.setattr(paths_file, "_HASH_TRIES", ((1, paths_file._MIX[0]), (20, paths_file._MIX[0])))
+    assert decoded(paths_file.read_paths(f)) == [(["a", "b", "c"], 1.0, 1.0, 0.0), (["c"], 2.0, 2.0, 0.0)]
+
+
+def test_many_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_arrow: None) -> None:
+    """Lines are read a few bytes at a time here: chunk edges fall everywhere, results do not move."""
+    f = tmp_path / "p.csv"
+    rng = np.random.default_rng(1)
+    names = ["paid search", "email", "x", "a-much-longer-channel-name-than-eight-bytes"]
+    lines = ["path,total_conversions,total_null"]
+    for _ in range(300):
+        k = int(rng.integers(1, 6))
+        lines.append(" > ".join(rng.choice(names, k)) + f",{int(rng.integers(0, 5))},{int(rng.integers(0, 9))}")
+    for ending in ("\n", ""):
+        f.write_text("\n".join(lines) + ending)
+        monkeypatch.setattr(paths_file, "_CHUNK_BYTES", 4 << 20)
+        whole = paths_file.read_paths(f)
+        monkeypatch.setattr(paths_file, "_CHUNK_BYTES", 37)
+        assert_same(paths_file.read_paths(f), whole)
+        assert whole.n_paths == 300
 
 
 NAMES = st.text(alphabet="ab c_-é>", min_size=0, max_size=12)

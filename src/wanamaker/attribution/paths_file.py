@@ -33,7 +33,7 @@ from wanamaker.errors import InputFileError
 _COMPRESSED = {".gz", ".bz2", ".xz", ".zst", ".lz4", ".zip"}
 _MAX_STEP_BYTES = 64
 _MAX_DIGITS = 15  # every integer below 10**15 is exact in float64
-_HASH_BITS = (18, 22, 24)
+_HASH_TRIES = ((20, np.uint64(0x9E3779B97F4A7C15)), (22, np.uint64(0xD6E8FEB86659FD93)))
 _PAD = _MAX_STEP_BYTES + 16
 
 
@@ -87,8 +87,9 @@ def _check_columns(file: Path, names: list[str], path_col: str, conv_col: str) -
 
 def _read_fast(file: Path, delim: str, names: list[str], path_col: str, conv_col: str, value_col: str,
                null_col: str, sep: str) -> Paths | None:
-    """The common case in vectorised passes over the bytes; ``None`` when the file needs a CSV
-    parser (the caller then uses Arrow)."""
+    """The common case in vectorised passes over the bytes, a few megabytes of whole lines at a
+    time (small arrays stay in cache and are reused instead of faulted in); ``None`` when the
+    file needs a CSV parser (the caller then uses Arrow)."""
     if len(sep) != 1 or not sep.isascii() or sep in "0123456789.\n\r\"" or sep == delim:
         return None
     if len(set(names)) != len(names):
@@ -101,58 +102,91 @@ def _read_fast(file: Path, delim: str, names: list[str], path_col: str, conv_col
     text = raw[:size].tobytes()
     if b'"' in text or b"\r" in text or b"\n\n" in text:
         return None
-    header_end = text.find(b"\n")
-    if header_end < 0:
+    body = text.find(b"\n") + 1
+    if body == 0:
         return None
-    body = header_end + 1
     end = size
     if end > body and text[end - 1] != 10:  # a last line without its newline
         raw[end] = 10
         end += 1
-    del text
     if end == body:
         return None
-    view = raw[body:end]
-    nl = np.flatnonzero(view == 10) + body
+    cols = {name: names.index(name) for name in (path_col, conv_col, value_col, null_col) if name in names}
+    filter_seps = any(c not in cols for c in names)  # another text column may hold a separator
+    for bits, mix in _HASH_TRIES:  # a hash collision between two different steps: retry wider
+        encoder = _StepEncoder(raw, bits, mix)
+        parts: list[tuple[dict[str, Float], Int]] = []
+        a = body
+        while a < end:
+            b = text.find(b"\n", a + _CHUNK_BYTES) + 1 if a + _CHUNK_BYTES < end else end
+            b = end if b <= a else b  # past the last newline of a file without a final one
+            chunk = _read_chunk(raw, a, b, ord(delim), len(names), cols, ord(sep), filter_seps, encoder)
+            if chunk is None:
+                break
+            parts.append(chunk)
+            a = b
+        else:
+            coded = encoder.finish()
+            if coded is not None:
+                break
+        if not encoder.collided:
+            return None  # not a collision: the file needs the general reader
+    else:
+        return None
+    codes, dictionary = coded
+
+    def column(name: str) -> Float:
+        return np.concatenate([p[0][name] for p in parts])
+
+    conv = column(conv_col)
+    value = column(value_col) if value_col in cols else conv.copy()
+    nulls = column(null_col) if null_col in cols else np.zeros_like(conv)
+    per_row = np.concatenate([p[1] for p in parts])
+    return _assemble(per_row, codes, dictionary, conv, value, nulls)
+
+
+_CHUNK_BYTES = 4 << 20
+
+
+def _read_chunk(raw: Any, a: int, b: int, delim: int, ncol: int, cols: dict[str, int], sep: int,
+                filter_seps: bool, encoder: _StepEncoder) -> tuple[dict[str, Float], Int] | None:
+    """Whole lines ``raw[a:b]``: their numbers, steps per line, and their steps fed to ``encoder``."""
+    view = raw[a:b]
+    nl = np.flatnonzero(view == 10) + a
     n = nl.shape[0]
     starts = np.empty(n, dtype=np.int64)
-    starts[0] = body
+    starts[0] = a
     starts[1:] = nl[:-1] + 1
-    ncol = len(names)
+    dl2 = np.empty((n, 0), dtype=np.int64)
     if ncol > 1:
-        dl = np.flatnonzero(view == ord(delim)) + body
+        dl = np.flatnonzero(view == delim) + a
         if dl.shape[0] != n * (ncol - 1):
             return None
         dl2 = dl.reshape(n, ncol - 1)
         if not ((dl2[:, 0] >= starts).all() and (dl2[:, -1] < nl).all()):
             return None  # some line has too many delimiters and another too few
 
-    def field(name: str) -> tuple[Int, Int]:
-        j = names.index(name)
-        fs = starts if j == 0 else dl2[:, j - 1] + 1
-        fe = nl if j == ncol - 1 else dl2[:, j]
-        return np.asarray(fs, dtype=np.int64), np.asarray(fe, dtype=np.int64)
+    def field(j: int) -> tuple[Int, Int]:
+        return (starts if j == 0 else dl2[:, j - 1] + 1), (nl if j == ncol - 1 else dl2[:, j])
 
-    conv = _numbers(raw, *field(conv_col))
-    value = _numbers(raw, *field(value_col)) if value_col in names else conv
-    nulls = _numbers(raw, *field(null_col)) if null_col in names else np.zeros(n)
-    if conv is None or value is None or nulls is None:
-        return None
-    if value is conv:
-        value = conv.copy()
-    ps, pe = field(path_col)
-    seps = np.flatnonzero(view == ord(sep)) + body
-    numeric = {conv_col, value_col, null_col}
-    if any(c != path_col and c not in numeric for c in names):  # other text columns may hold a separator
+    names = list(cols)
+    path_j = cols[names[0]]
+    numbers: dict[str, Float] = {}
+    for name in names[1:]:
+        got = _numbers(raw, *field(cols[name]))
+        if got is None:
+            return None
+        numbers[name] = got
+    ps, pe = field(path_j)
+    seps = np.flatnonzero(view == sep) + a
+    if filter_seps:
         row_of = np.searchsorted(starts, seps, side="right") - 1
         seps = seps[(seps >= ps[row_of]) & (seps < pe[row_of])]
     per_row, tstart, tend = _split(seps, ps)
     tend[np.cumsum(per_row) - 1] = pe
-    coded = _encode(raw, tstart, tend)
-    if coded is None:
+    if not encoder.add(tstart, tend):
         return None
-    codes, dictionary = coded
-    return _assemble(per_row, codes, dictionary, conv, value, nulls)
+    return numbers, per_row
 
 
 def _numbers(raw: Any, fs: Int, fe: Int) -> Float | None:
@@ -206,43 +240,74 @@ _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
 _BYTE_MASK = np.array([(1 << (8 * v)) - 1 for v in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 
 
-def _encode(raw: Any, tstart: Int, tend: Int) -> tuple[NDArray[np.int32], list[str]] | None:
-    """Number every step by its bytes: (code per step, the raw text of each code).
+class _StepEncoder:
+    """Numbers steps by their bytes, chunk by chunk: each step is read as 8-byte words, given a
+    bucket by a multiplicative hash of its words and length, and compared word by word with the
+    first step that took the bucket, so the numbering is exact; a collision (two different steps
+    in one bucket) makes ``add`` fail and the caller falls back to the general reader."""
 
-    Steps are read as 8-byte words, grouped by a multiplicative hash of their words and length,
-    and every step is then compared word by word with its group's first member: the grouping is
-    exact, and a hash collision only means a retry with a wider table (or the general reader).
-    """
-    lengths = tend - tstart
-    if lengths.shape[0] == 0 or int(lengths.max()) > _MAX_STEP_BYTES:
-        return None
-    n_words = max(1, -(-int(lengths.max()) // 8))
-    # every byte offset read as a little-endian 8-byte word (overlapping, unaligned view)
-    at = np.ndarray((raw.shape[0] - 7,), dtype="<u8", buffer=raw, strides=(1,))
-    words = [at[tstart + 8 * k] & _BYTE_MASK[np.clip(lengths - 8 * k, 0, 8)] for k in range(n_words)]
-    key = lengths.astype(np.uint64)
-    for w in words:
-        key *= _MIX[0]
-        key ^= w
-    key *= _MIX[1]
-    for bits in _HASH_BITS:
-        bucket = (key >> np.uint64(64 - bits)).astype(np.intp)
-        present = np.bincount(bucket, minlength=1 << bits) > 0
-        code_of = (np.cumsum(present) - 1).astype(np.int32)
-        rep = np.empty(1 << bits, dtype=np.intp)
-        rep[bucket] = np.arange(bucket.shape[0], dtype=np.intp)  # some step of each bucket
-        heads = rep[np.flatnonzero(present)]
-        codes = code_of[bucket]
-        if (lengths[heads][codes] == lengths).all() and all((w[heads][codes] == w).all() for w in words):
-            break
-        key = (key ^ (key >> np.uint64(31))) * _MIX[0]  # a collision: rehash, widen, retry
-    else:
-        return None
-    try:
-        dictionary = [raw[a:b].tobytes().decode("utf-8") for a, b in zip(tstart[heads], tend[heads], strict=True)]
-    except UnicodeDecodeError:
-        return None
-    return codes, dictionary
+    def __init__(self, raw: Any, bits: int, mix: np.uint64) -> None:
+        self.raw = raw
+        self.bits = bits
+        self.mix = mix
+        self.collided = False
+        # every byte offset read as a little-endian 8-byte word (overlapping, unaligned view)
+        self.at = np.ndarray((raw.shape[0] - 7,), dtype="<u8", buffer=raw, strides=(1,))
+        size = 1 << bits
+        self.taken = np.zeros(size, dtype=bool)
+        self.head = np.full(size, -1, dtype=np.int64)  # the byte offset of each bucket's first step
+        self.length = np.zeros(size, dtype=np.int64)
+        self.words: list[NDArray[np.uint64]] = []  # word k of each bucket's first step (made on demand)
+        self.buckets: list[NDArray[np.int32]] = []
+
+    def add(self, tstart: Int, tend: Int) -> bool:
+        lengths = tend - tstart
+        if lengths.shape[0] == 0:
+            return True
+        if int(lengths.max()) > _MAX_STEP_BYTES:
+            return False
+        n_words = max(1, -(-int(lengths.max()) // 8))
+        words = [self.at[tstart + 8 * k] & _BYTE_MASK[np.minimum(np.maximum(lengths - 8 * k, 0), 8)]
+                 for k in range(n_words)]
+        while len(self.words) < n_words:  # steps so far were shorter: their further words are 0
+            self.words.append(np.zeros(1 << self.bits, dtype=np.uint64))
+        key = lengths.astype(np.uint64)
+        for w in words:
+            key *= self.mix
+            key ^= w
+        key *= _MIX[1]
+        bucket = (key >> np.uint64(64 - self.bits)).astype(np.intp)
+        fresh = bucket[~self.taken[bucket]]
+        if fresh.size:
+            first = np.empty(1 << self.bits, dtype=np.intp)
+            first[bucket] = np.arange(bucket.shape[0], dtype=np.intp)  # some step of each bucket
+            new = np.unique(fresh)
+            who = first[new]
+            self.taken[new] = True
+            self.head[new] = tstart[who]
+            self.length[new] = lengths[who]
+            for k in range(n_words):
+                self.words[k][new] = words[k][who]
+        same = (self.length[bucket] == lengths).all() and all(
+            (self.words[k][bucket] == words[k]).all() for k in range(n_words))
+        if not same:
+            self.collided = True
+            return False
+        self.buckets.append(bucket.astype(np.int32))
+        return True
+
+    def finish(self) -> tuple[NDArray[np.int32], list[str]] | None:
+        """(code per step, the raw text of each code)."""
+        used = np.flatnonzero(self.taken)
+        code_of = np.zeros(1 << self.bits, dtype=np.int32)
+        code_of[used] = np.arange(used.shape[0], dtype=np.int32)
+        heads, lengths = self.head[used], self.length[used]
+        try:
+            dictionary = [self.raw[h:h + n].tobytes().decode("utf-8") for h, n in zip(heads, lengths, strict=True)]
+        except UnicodeDecodeError:
+            return None
+        all_buckets = np.concatenate(self.buckets) if self.buckets else np.zeros(0, dtype=np.int32)
+        return code_of[all_buckets], dictionary
 
 
 def _assemble(per_row: Int, codes: NDArray[np.integer[Any]], dictionary: list[str], conv: Float, value: Float,
