@@ -23,6 +23,7 @@ from wanamaker.attribution.models import DATA_DRIVEN, expand, path_credit
 from wanamaker.attribution.paths import Float, Int, Paths, from_codes
 from wanamaker.attribution.paths_file import read_paths
 from wanamaker.attribution.rules import RuleParams, TouchArrays, rule_weights
+from wanamaker.config.durations import format_duration
 from wanamaker.errors import DataError, UsageError
 
 if TYPE_CHECKING:  # journeys imports ibis, which the --paths route never needs
@@ -248,9 +249,9 @@ def _from_journeys(ws: Any, opts: journeys.JourneyOptions, end: datetime, table:
         rows.extend(_rows(name, knames, kc, kv, touchless_c, touchless_v, measure_is_value, lo, hi))
         run_id = runs.new_run_id()
         records.append(runs.RunRecord(
-            run_id, name, {"order": order, "by": by, "half_life": str(cfg.half_life),
+            run_id, name, {"order": order, "by": by, "half_life": format_duration(cfg.half_life),
                            "dated_by_opportunities": list(opts.from_opportunities), **_json_safe(extra)},
-            opts.level, opts.milestone, opts.value, str(opts.lookback), opts.date_from, end, chash, run_ts,
+            opts.level, opts.milestone, opts.value, format_duration(opts.lookback), opts.date_from, end, chash, run_ts,
             {"conversions": n_conv, "value": v_conv, "touchless_conversions": touchless_c,
              "touchless_value": touchless_v, "journeys": float(d.paths.conversions.sum() + d.paths.nulls.sum())},
             {c: float(g) for c, g in zip(d.channels, gap_c, strict=False) if abs(g) > credits.TOLERANCE * max(total_c, 1.0)},
@@ -281,7 +282,10 @@ def _credit_table(run_id: str, level: str, d: _Data, touch_c: Float, touch_v: Fl
         "conversions": pa.array(touch_c[keep], pa.float64()),
         "value": pa.array(touch_v[keep], pa.float64()),
     })
-    gi = np.flatnonzero((gap_c != 0) | (gap_v != 0))
+    # a gap is what IPF could not place; below the sum tolerance it is rounding, not a gap
+    tol_c = credits.TOLERANCE * max(float(touch_c.sum()), 1.0)
+    tol_v = credits.TOLERANCE * max(float(touch_v.sum()), 1.0)
+    gi = np.flatnonzero((np.abs(gap_c) > tol_c) | (np.abs(gap_v) > tol_v))
     if gi.size == 0:
         return main
     gaps = pa.table({
@@ -346,7 +350,7 @@ def _from_paths(file: Path, model: str, order: int | None, by: str, value: str, 
     names, notes = expand(model, order, len(paths.channels), paths_only=True)
     measure_is_value = value != "count"
     rows: list[AttributionRow] = []
-    if not measure_is_value:
+    if not measure_is_value and any(n.startswith("markov_") for n in names):
         notes.append("with --value count the Markov value column splits value like conversions")
     for name in names:
         cc = path_credit(name, paths, value=measure_is_value)
