@@ -21,12 +21,15 @@ every step.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from wanamaker.attribution.markov import workers
 from wanamaker.attribution.paths import Float, Int, Paths
 from wanamaker.errors import InputFileError
 
@@ -111,21 +114,31 @@ def _read_fast(file: Path, delim: str, names: list[str], path_col: str, conv_col
         end += 1
     if end == body:
         return None
+    bounds = []
+    a = body
+    while a < end:
+        b = text.find(b"\n", a + _CHUNK_BYTES) + 1 if a + _CHUNK_BYTES < end else end
+        b = end if b <= a else b  # past the last newline of a file without a final one
+        bounds.append((a, b))
+        a = b
+    threads = workers()
     cols = {name: names.index(name) for name in (path_col, conv_col, value_col, null_col) if name in names}
     filter_seps = any(c not in cols for c in names)  # another text column may hold a separator
     for bits, mix in _HASH_TRIES:  # a hash collision between two different steps: retry wider
         encoder = _StepEncoder(raw, bits, mix)
-        parts: list[tuple[dict[str, Float], Int]] = []
-        a = body
-        while a < end:
-            b = text.find(b"\n", a + _CHUNK_BYTES) + 1 if a + _CHUNK_BYTES < end else end
-            b = end if b <= a else b  # past the last newline of a file without a final one
-            chunk = _read_chunk(raw, a, b, ord(delim), len(names), cols, ord(sep), filter_seps, encoder)
-            if chunk is None:
-                break
-            parts.append(chunk)
-            a = b
+
+        def work(job: tuple[int, int, int], encoder: _StepEncoder = encoder) -> tuple[dict[str, Float], Int] | None:
+            i, a, b = job
+            return _read_chunk(raw, a, b, ord(delim), len(names), cols, ord(sep), filter_seps, encoder, i)
+
+        jobs = list(enumerate(bounds))
+        if len(jobs) > 1 and threads > 1:  # numpy lets go of the GIL in its loops: chunks side by side
+            with ThreadPoolExecutor(threads) as pool:
+                got = list(pool.map(work, [(i, a, b) for i, (a, b) in jobs]))
         else:
+            got = [work((i, a, b)) for i, (a, b) in jobs]
+        if all(g is not None for g in got):
+            parts = [g for g in got if g is not None]
             coded = encoder.finish()
             if coded is not None:
                 break
@@ -149,7 +162,7 @@ _CHUNK_BYTES = 4 << 20
 
 
 def _read_chunk(raw: Any, a: int, b: int, delim: int, ncol: int, cols: dict[str, int], sep: int,
-                filter_seps: bool, encoder: _StepEncoder) -> tuple[dict[str, Float], Int] | None:
+                filter_seps: bool, encoder: _StepEncoder, chunk: int) -> tuple[dict[str, Float], Int] | None:
     """Whole lines ``raw[a:b]``: their numbers, steps per line, and their steps fed to ``encoder``."""
     view = raw[a:b]
     nl = np.flatnonzero(view == 10) + a
@@ -184,7 +197,7 @@ def _read_chunk(raw: Any, a: int, b: int, delim: int, ncol: int, cols: dict[str,
         seps = seps[(seps >= ps[row_of]) & (seps < pe[row_of])]
     per_row, tstart, tend = _split(seps, ps)
     tend[np.cumsum(per_row) - 1] = pe
-    if not encoder.add(tstart, tend):
+    if not encoder.add(chunk, tstart, tend):
         return None
     return numbers, per_row
 
@@ -258,25 +271,34 @@ class _StepEncoder:
         self.head = np.full(size, -1, dtype=np.int64)  # the byte offset of each bucket's first step
         self.length = np.zeros(size, dtype=np.int64)
         self.words: list[NDArray[np.uint64]] = []  # word k of each bucket's first step (made on demand)
-        self.buckets: list[NDArray[np.int32]] = []
+        self.buckets: dict[int, NDArray[np.int32]] = {}
+        self.lock = threading.Lock()
 
-    def add(self, tstart: Int, tend: Int) -> bool:
+    def add(self, chunk: int, tstart: Int, tend: Int) -> bool:
+        """Number the steps of one chunk (chunks may come from several threads, in any order)."""
         lengths = tend - tstart
         if lengths.shape[0] == 0:
+            self.buckets[chunk] = np.zeros(0, dtype=np.int32)
             return True
         if int(lengths.max()) > _MAX_STEP_BYTES:
             return False
         n_words = max(1, -(-int(lengths.max()) // 8))
         words = [self.at[tstart + 8 * k] & _BYTE_MASK[np.minimum(np.maximum(lengths - 8 * k, 0), 8)]
                  for k in range(n_words)]
-        while len(self.words) < n_words:  # steps so far were shorter: their further words are 0
-            self.words.append(np.zeros(1 << self.bits, dtype=np.uint64))
         key = lengths.astype(np.uint64)
         for w in words:
             key *= self.mix
             key ^= w
         key *= _MIX[1]
         bucket = (key >> np.uint64(64 - self.bits)).astype(np.intp)
+        with self.lock:
+            return self._commit(chunk, bucket, tstart, lengths, words)
+
+    def _commit(self, chunk: int, bucket: NDArray[np.intp], tstart: Int, lengths: Int,
+                words: list[NDArray[np.uint64]]) -> bool:
+        n_words = len(words)
+        while len(self.words) < n_words:  # steps so far were shorter: their further words are 0
+            self.words.append(np.zeros(1 << self.bits, dtype=np.uint64))
         fresh = bucket[~self.taken[bucket]]
         if fresh.size:
             first = np.empty(1 << self.bits, dtype=np.intp)
@@ -293,7 +315,7 @@ class _StepEncoder:
         if not same:
             self.collided = True
             return False
-        self.buckets.append(bucket.astype(np.int32))
+        self.buckets[chunk] = bucket.astype(np.int32)
         return True
 
     def finish(self) -> tuple[NDArray[np.int32], list[str]] | None:
@@ -306,7 +328,8 @@ class _StepEncoder:
             dictionary = [self.raw[h:h + n].tobytes().decode("utf-8") for h, n in zip(heads, lengths, strict=True)]
         except UnicodeDecodeError:
             return None
-        all_buckets = np.concatenate(self.buckets) if self.buckets else np.zeros(0, dtype=np.int32)
+        ordered = [self.buckets[i] for i in sorted(self.buckets)]
+        all_buckets = np.concatenate(ordered) if ordered else np.zeros(0, dtype=np.int32)
         return code_of[all_buckets], dictionary
 
 
