@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from wanamaker.attribution import bootstrap, credits, runs
+from wanamaker.attribution import credits
 from wanamaker.attribution.models import DATA_DRIVEN, expand, path_credit
 from wanamaker.attribution.paths import Float, Int, Paths, from_codes
 from wanamaker.attribution.paths_file import read_paths
@@ -26,8 +24,10 @@ from wanamaker.attribution.rules import RuleParams, TouchArrays, rule_weights
 from wanamaker.config.durations import format_duration
 from wanamaker.errors import DataError, UsageError
 
-if TYPE_CHECKING:  # journeys imports ibis, which the --paths route never needs
-    from wanamaker.attribution import journeys
+if TYPE_CHECKING:  # the --paths route needs none of these (Arrow, SciPy, Ibis): they load where used
+    import pyarrow as pa
+
+    from wanamaker.attribution import bootstrap, journeys, runs
 
 BY_KEYS = ("channel", "campaign", "content", "touch_type", "segment", "period")
 _BY_COLUMN = {"channel": "channel", "campaign": "campaign_id", "content": "content",
@@ -62,6 +62,8 @@ class AttributionResult:
         return [asdict(r) for r in self.rows]
 
     def to_arrow(self) -> pa.Table:
+        import pyarrow as pa  # noqa: PLC0415
+
         return pa.Table.from_pylist(self.to_dicts())
 
     def to_pandas(self) -> Any:
@@ -144,6 +146,9 @@ class _Data:
 
 
 def _prepare(ws: Any, table: pa.Table) -> _Data:
+    import pyarrow as pa  # noqa: PLC0415 - loaded where used (see the imports at the top)
+    import pyarrow.compute as pc  # noqa: PLC0415
+
     if table.num_rows == 0:
         raise DataError("no touches fall in the attribution window",
                         fix="check --milestone, --lookback and --from/--to, and that touchpoints are loaded")
@@ -185,7 +190,10 @@ def _prepare(ws: Any, table: pa.Table) -> _Data:
 def _from_journeys(ws: Any, opts: journeys.JourneyOptions, end: datetime, table: pa.Table, n_conv: float,
                    v_conv: float, model: str, order: int | None, by: str, ci: bool, replicates: int,
                    seed: int, persist: bool, sql: str | None) -> AttributionResult:
-    from wanamaker.attribution import journeys
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    from wanamaker.attribution import bootstrap, journeys, runs  # noqa: PLC0415
+
     d = _prepare(ws, table)
     names, model_notes = expand(model, order, len(d.channels))
     notes = journeys.source_notes(opts) + model_notes
@@ -269,6 +277,8 @@ def _json_safe(extra: dict[str, object]) -> dict[str, object]:
 
 def _credit_table(run_id: str, level: str, d: _Data, touch_c: Float, touch_v: Float,
                   gap_c: Float, gap_v: Float) -> pa.Table:
+    import pyarrow as pa  # noqa: PLC0415 - loaded where used (see the imports at the top)
+
     keep = np.flatnonzero((touch_c != 0) | (touch_v != 0))
     ct = d.conv_table.take(pa.array(keep))
     n = ct.num_rows
@@ -307,6 +317,8 @@ def _intervals(name: str, d: _Data, by: str, key_code: Int, n_keys: int, touch_c
     """90 % intervals per key (:mod:`.bootstrap`): rule models re-weight their fixed touch credits;
     data-driven models re-solve every replicate, and by any key but channel also re-place the
     replicate's channel credit on touches."""
+    from wanamaker.attribution import bootstrap  # noqa: PLC0415
+
     if name in DATA_DRIVEN:
         def replicate(p: Paths) -> Float:
             c = path_credit(name, p, value=measure_is_value)
@@ -360,6 +372,8 @@ def _from_paths(file: Path, model: str, order: int | None, by: str, value: str, 
             def replicate(p: Paths, name: str = name) -> Float:
                 c = path_credit(name, p, value=measure_is_value)
                 return c.value if measure_is_value else c.conversions
+
+            from wanamaker.attribution import bootstrap  # noqa: PLC0415
 
             lo, hi = bootstrap.interval(bootstrap.path_replicates(paths, replicate, replicates, seed))
         rows.extend(_rows(name, list(paths.channels), cc.conversions, cc.value, 0.0, 0.0, measure_is_value, lo, hi))
