@@ -218,7 +218,7 @@ def absorb(chain: Chain, keep: NDArray[np.bool_] | None = None, *, value: bool =
         xv = xc if same_value else _masked_solve(chain, mask, chain.r_value, None if guess is None else guess[1])
     if not value:
         xv = np.zeros(n)
-    return float(chain.start @ xc), float(chain.start @ xv), xc, xv
+    return _dot(chain.start, xc), _dot(chain.start, xv), xc, xv
 
 
 def _submatrix(chain: Chain, idx: Int) -> Any:
@@ -293,9 +293,12 @@ def bicgstab(a: Any, b: Float, x0: Float | None = None, rtol: float = 1e-15,
     rho = alpha = omega = 1.0
     v = np.zeros_like(b)
     p = np.zeros_like(b)
+    s = np.empty_like(b)
+    tmp = np.empty_like(b)  # scratch: the vectors are updated in place
+
     def small(res: Float) -> bool:
         if atol_max > 0.0:
-            return float(np.abs(res).max()) <= atol_max
+            return max(float(res.max()), -float(res.min())) <= atol_max
         return bool(np.sqrt(_dot(res, res)) <= rtol * bnorm)
 
     for _ in range(maxiter):
@@ -306,7 +309,7 @@ def bicgstab(a: Any, b: Float, x0: Float | None = None, rtol: float = 1e-15,
             break
         beta = (rho_new / rho) * (alpha / omega)
         rho = rho_new
-        p -= omega * v
+        p -= np.multiply(v, omega, out=tmp)
         p *= beta
         p += r
         v = mv(p)
@@ -314,17 +317,16 @@ def bicgstab(a: Any, b: Float, x0: Float | None = None, rtol: float = 1e-15,
         if denom == 0.0:
             break
         alpha = rho / denom
-        s = r - alpha * v
+        np.subtract(r, np.multiply(v, alpha, out=tmp), out=s)
         if small(s):
-            x += alpha * p
+            x += np.multiply(p, alpha, out=tmp)
             break
         t = mv(s)
         tt = _dot(t, t)
         omega = _dot(t, s) / tt if tt > 0 else 0.0
-        x += alpha * p
-        x += omega * s
-        s -= omega * t
-        r = s
+        x += np.multiply(p, alpha, out=tmp)
+        x += np.multiply(s, omega, out=tmp)
+        np.subtract(s, np.multiply(t, omega, out=tmp), out=r)
     return np.asarray(x, dtype=np.float64)
 
 
