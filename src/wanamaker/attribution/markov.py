@@ -92,32 +92,7 @@ def build_chain(paths: Paths, order: int) -> Chain:
     if base ** (order + 1) >= 2**62:
         raise ValueError(f"{k} channels are too many for a Markov chain of order {order}")
     span = base**order
-    lengths = paths.lengths
-    heads = paths.offsets[:-1]
-    digits = paths.steps + 1
-    window = digits.copy()  # the order+1 window ending at each step, across path starts
-    at_head = np.zeros(digits.shape[0], dtype=bool)
-    at_head[heads[lengths > 0]] = True
-    recent = at_head.copy()  # a path starts within the last `order` steps
-    for i in range(1, order + 1):
-        window[i:] += digits[:-i] * base**i
-        if i < order:
-            recent[i:] |= at_head[:-i]
-    trans = ~recent
-    weight = paths.conversions + paths.nulls
-    w = np.repeat(weight, lengths)[trans]
-    window = window[trans]
-    # each path's first and last state
-    long = lengths >= order
-    first_code = np.empty(lengths.shape[0], dtype=np.int64)
-    last_code = np.empty(lengths.shape[0], dtype=np.int64)
-    first_code[long] = _window_code(digits, heads[long] + order - 1, order, base, order)
-    last_code[long] = _window_code(digits, heads[long] + lengths[long] - 1, order, base, order)
-    short = np.flatnonzero(~long)
-    if short.size:
-        whole = _window_code(digits, heads[short] + lengths[short] - 1, order, base, lengths[short])
-        first_code[short] = whole
-        last_code[short] = whole
+    window, w, first_code, last_code = _windows(paths, order, base)
     dst_code = window % span
     present = np.zeros(span, dtype=bool) if span <= WINDOW_CODES_MAX else None
     if present is not None:
@@ -156,10 +131,61 @@ def build_chain(paths: Paths, order: int) -> Chain:
         # nz is sorted by source window, so rows come in order: the CSR arrays directly
         indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))])
         q = sp.csr_matrix((probs, dst, indptr), shape=(n, n))
-    start = np.bincount(first_state, weights=weight, minlength=n)
+    start = np.bincount(first_state, weights=paths.conversions + paths.nulls, minlength=n)
     total = start.sum()
     start = start / total if total > 0 else start
     return Chain(q, conv_out * inv, value_out * inv, start, _holding(uniq, order, k))
+
+
+BLOCK_STEPS = 1 << 20
+
+
+def _windows(paths: Paths, order: int, base: int) -> tuple[Int, Float, Int, Int]:
+    """Every transition's ``order + 1`` window code and journey weight, and each path's first and
+    last state code; computed a block of paths at a time (a million steps: the block's arrays stay
+    in cache and their memory is reused)."""
+    lengths = paths.lengths
+    offsets = paths.offsets
+    weight = paths.conversions + paths.nulls
+    n_paths = lengths.shape[0]
+    cuts = np.unique(np.concatenate([[0], np.searchsorted(offsets[:-1], np.arange(0, int(offsets[-1]), BLOCK_STEPS)),
+                                     [n_paths]]))
+    wide = np.int32 if base ** (order + 1) < 2**31 else np.int64
+    windows: list[Int] = []
+    weights: list[Float] = []
+    first_code = np.empty(n_paths, dtype=np.int64)
+    last_code = np.empty(n_paths, dtype=np.int64)
+    for p0, p1 in zip(cuts[:-1], cuts[1:], strict=True):
+        s0 = int(offsets[p0])
+        digits = paths.steps[s0 : offsets[p1]] + 1
+        block_len = lengths[p0:p1]
+        heads = offsets[p0:p1] - s0
+        window = digits.copy()  # the window ending at each step, across path starts
+        at_head = np.zeros(digits.shape[0], dtype=bool)
+        at_head[heads[block_len > 0]] = True
+        recent = at_head.copy()  # a path starts within the last `order` steps
+        for i in range(1, order + 1):
+            window[i:] += digits[:-i] * base**i
+            if i < order:
+                recent[i:] |= at_head[:-i]
+        trans = ~recent
+        windows.append(window[trans].astype(wide))
+        weights.append(np.repeat(weight[p0:p1], block_len)[trans])
+        long = block_len >= order
+        short = ~long
+        first = np.empty(p1 - p0, dtype=np.int64)
+        last = np.empty(p1 - p0, dtype=np.int64)
+        first[long] = _window_code(digits, heads[long] + order - 1, order, base, order)
+        last[long] = _window_code(digits, heads[long] + block_len[long] - 1, order, base, order)
+        if short.any():
+            whole = _window_code(digits, heads[short] + block_len[short] - 1, order, base, block_len[short])
+            first[short] = whole
+            last[short] = whole
+        first_code[p0:p1] = first
+        last_code[p0:p1] = last
+    empty = np.zeros(0, dtype=np.int64)
+    return (np.concatenate(windows) if windows else empty, np.concatenate(weights) if weights else empty.astype(float),
+            first_code, last_code)
 
 
 def _window_code(digits: Int, ends: Int, order: int, base: int, width: Int | int) -> Int:
