@@ -127,6 +127,9 @@ def test_won_milestone_from_closed_won_opportunities(workspace: Any, tmp_path: P
     # p1: t1 paid_search -> t2 email -> t7 direct (20 Jan); everyone else is non-converting
     assert credit(workspace, "first_touch", milestone="won") == {"paid_search": 1.0}
     assert credit(workspace, "last_touch", milestone="won") == {"direct": 1.0}
+    # at the won milestone the value is the deal won (o1, 1,000), although it was created before
+    for value in ("revenue", "pipeline"):
+        assert credit(workspace, "last_touch", "value", milestone="won", value=value) == {"direct": 1000.0}
     # A1: t1 paid_search -> t3 webinar -> t2 email -> t4 email -> t7 direct
     lin = credit(workspace, "linear", milestone="won", level="account")
     assert lin == pytest.approx({"paid_search": 0.2, "webinar": 0.2, "email": 0.4, "direct": 0.2})

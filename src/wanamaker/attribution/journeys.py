@@ -182,16 +182,20 @@ def converting_subjects(ws: Any, opts: JourneyOptions, end: datetime) -> Any:
 
 def subject_values(ws: Any, opts: JourneyOptions, conv: Any) -> Any:
     """``value``: 1 (count); or the amount of the subject's opportunities created at or after the
-    milestone (pipeline), only the won ones (revenue). At person level an account's opportunity is
-    split equally over the account's converting people whose milestone precedes it; at account
-    level an opportunity without an account belongs to its person's account."""
+    milestone (pipeline), only the won ones (revenue). For the ``won`` milestone both mean the deals
+    won at or after it (closed_at), so the deal whose win is the milestone counts: it was created
+    before it. At person level an account's opportunity is split equally over the account's
+    converting people whose milestone precedes it; at account level an opportunity without an
+    account belongs to its person's account."""
     if opts.value == "count":
         return conv.mutate(value=_float(1))
     opp = ws.table("opportunities")
-    if opts.value == "revenue":
+    won_milestone = opts.milestone == "won"
+    if opts.value == "revenue" or won_milestone:
         opp = opp.filter(opp.status == "won")
     opp = opp.select(o_id=opp.opportunity_id, o_acc=opp.account_id, o_person=opp.person_id,
-                     o_created=opp.created_at, amount=opp.amount.fill_null(0.0))
+                     o_created=opp.closed_at if won_milestone else opp.created_at,
+                     amount=opp.amount.fill_null(0.0))
     if opts.level == "account":  # an opportunity without an account is its person's account's
         people = ws.table("people").select(op_id=_.person_id, op_acc=_.account_id)
         opp = opp.left_join(people, opp.o_person == people.op_id)
