@@ -36,6 +36,7 @@ def register(app: typer.Typer) -> None:
         date_to: Annotated[str | None, typer.Option("--to", help="End of the data (YYYY-MM-DD).")] = None,
         ci: Annotated[bool, typer.Option("--ci", help="90 % bootstrap intervals on the credited measure.")] = False,
         replicates: Annotated[int, typer.Option("--replicates", help="Bootstrap replicates for --ci.")] = 200,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap for --ci (same seed, same intervals).")] = 0,
         paths: Annotated[Path | None, typer.Option("--paths", help="Aggregated paths file (ChannelAttribution format).")] = None,
         path_col: Annotated[str, typer.Option("--path-col")] = "path",
         conv_col: Annotated[str, typer.Option("--conv-col")] = "total_conversions",
@@ -58,7 +59,7 @@ def register(app: typer.Typer) -> None:
                     exclude_touch_types=exclude_touch_type or None)
         if paths is not None and not evaluate:
             result = attribute(None, model=model, order=order, by=by.value, value=value, ci=ci, paths=paths,
-                               replicates=replicates,
+                               replicates=replicates, seed=seed,
                                path_options=dict(path_col=path_col, conv_col=conv_col, value_col=value_col,
                                                  null_col=null_col, sep=sep))
         else:
@@ -72,7 +73,7 @@ def register(app: typer.Typer) -> None:
                          payload=payload)
                     return
                 result = attribute(ws, model=model, order=order, by=by.value, ci=ci, replicates=replicates,
-                                   explain=explain, **opts)
+                                   seed=seed, explain=explain, **opts)
         for note in result.notes:
             err_console.print(f"note: {note}")
         if explain and result.sql:
