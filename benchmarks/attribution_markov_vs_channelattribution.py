@@ -1,7 +1,8 @@
 """Benchmark: exact Markov (wanamaker) vs ChannelAttribution 2.2.5 on identical aggregated paths.
 
 Generates synthetic ChannelAttribution-format paths with a seed, then runs, as separate whole
-processes side by side in this one run, ``wanamaker attribute --paths FILE --model markov --order K``
+processes in this one run (one after the other, so neither takes the other's cores; ``--concurrent``
+starts them together), ``wanamaker attribute --paths FILE --model markov --order K``
 and a script calling ``ChannelAttribution.markov_model(..., order=K, ncore=2)`` at its default
 precision. Reports wall time, peak RSS, the speed ratio and ChannelAttribution's error against the
 exact answer (max relative error per channel, and the total-variation distance in share points).
@@ -89,14 +90,23 @@ def main() -> None:
     ap.add_argument("--orders", default="1,3")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--smoke", action="store_true", help="tiny size for CI")
-    ap.add_argument("--sequential", action="store_true", help="run the two processes one after the other")
+    ap.add_argument("--generate-only", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--concurrent", action="store_true",
+                    help="start the two processes together (default: one after the other)")
     args = ap.parse_args()
     if args.smoke:
         args.journeys, args.channels = 3000, 6
+    if args.generate_only:
+        print(json.dumps(generate(args.generate_only, args.journeys, args.channels, args.seed)))
+        return
     tmp = Path(tempfile.mkdtemp(prefix="wm-bench-"))
     data = tmp / "paths.csv"
     t0 = time.perf_counter()
-    n_paths, n_conv = generate(data, args.journeys, args.channels, args.seed)
+    # in a child process: a forked child's peak RSS counts the parent's pages, so the parent stays small
+    made = subprocess.run([sys.executable, __file__, "--generate-only", str(data), "--journeys", str(args.journeys),
+                           "--channels", str(args.channels), "--seed", str(args.seed)],
+                          check=True, capture_output=True, text=True)
+    n_paths, n_conv = json.loads(made.stdout)
     print(f"data: {args.journeys:,} journeys, {n_paths:,} distinct paths, {args.channels} channels, "
           f"{n_conv:,} conversions (generated in {time.perf_counter() - t0:.1f} s)")
     (tmp / "ca.py").write_text(CA_SCRIPT)
@@ -106,7 +116,7 @@ def main() -> None:
         ours_cmd = [sys.executable, "-m", "wanamaker.cli.app", "attribute", "--paths", str(data),
                     "--model", "markov", "--order", str(order), "--format", "json"]
         ca_cmd = [sys.executable, str(tmp / "ca.py"), str(data), str(order), str(ca_out)]
-        a, b = run_all([ours_cmd, ca_cmd], args.sequential)
+        a, b = run_all([ours_cmd, ca_cmd], not args.concurrent)
         ours_out.write_bytes(a[2])
         exact = {r["key"]: r["conversions"] for r in json.loads(a[2])}
         ca = json.loads(ca_out.read_text())
