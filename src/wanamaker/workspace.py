@@ -137,7 +137,15 @@ class Workspace:
         from wanamaker.sqlguard import ensure_read_only
 
         ensure_read_only(query, self.engine)
-        return self.store.query_arrow(query)
+        try:
+            return self.store.query_arrow(query)
+        except Exception as exc:
+            if not _user_query_error(exc):
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UsageError(f"the {self.engine} engine refused the query: {first}",
+                             fix="Check the names with `wanamaker tables` (a name that is an SQL keyword "
+                                 "needs AS before it or double quotes).") from exc
 
     # ----------------------------------------------------------------- ingest
     def load(
@@ -206,3 +214,19 @@ def open_workspace(path: str | Path | None = None, *, read_only: bool = False) -
     """Open the workspace at ``path`` (or the one found from the current directory)."""
     root = find_root(Path(path) if path is not None else None)
     return Workspace(root, read_only=read_only)
+
+
+def _user_query_error(exc: Exception) -> bool:
+    """Whether the engine rejected the query itself (syntax, names, types), not failed underneath."""
+    import duckdb
+
+    if isinstance(exc, duckdb.ParserException | duckdb.BinderException | duckdb.CatalogException
+                  | duckdb.ConversionException | duckdb.InvalidInputException):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - the postgres extra is not installed
+        return False
+    return isinstance(exc, psycopg.errors.SyntaxError | psycopg.errors.UndefinedTable
+                      | psycopg.errors.UndefinedColumn | psycopg.errors.UndefinedFunction
+                      | psycopg.errors.DatatypeMismatch | psycopg.errors.InvalidTextRepresentation)

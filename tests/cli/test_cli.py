@@ -56,6 +56,10 @@ def test_errors_are_one_line_with_a_fix(tmp_path: Path) -> None:
     assert res.returncode == 2 and "Did you mean 'people'?" in res.stderr
     res = run("sql", "DELETE FROM people", cwd=ws)
     assert res.returncode == 2 and "only reads" in res.stderr
+    for query in ("SELECT nope FROM people", "SELECT count(*) cost FROM people"):  # COST is a keyword
+        res = run("sql", query, cwd=ws)
+        assert res.returncode == 2 and "refused the query" in res.stderr and "fix:" in res.stderr, res.stderr
+        assert "unexpected" not in res.stderr
     res = run("load", "--bogus", cwd=ws)
     assert res.returncode == 2
     res = run("tables", cwd=tmp_path)  # not a workspace

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 import wanamaker
 from support.data import write_csv
+from wanamaker.errors import UsageError
 
 PEOPLE = [
     {"person_id": "p1", "account_id": "a1", "created_at": "2026-01-05 10:00", "lead_source": "paid_search"},
@@ -51,3 +53,6 @@ def test_load_and_query_on_every_engine(make_workspace: Callable[[], wanamaker.W
     ws.write_table("results_demo", pa.table({"k": ["c"], "v": [3.0]}), mode="append")
     assert ws.table("results_demo").v.sum().to_pyarrow().as_py() == 6.0
     assert ws.sql("SELECT count(*) AS n FROM people").to_pylist() == [{"n": 2}]
+    with pytest.raises(UsageError, match="refused the query"):  # a wrong name is the user's, said plainly
+        ws.sql("SELECT nope FROM people")
+    assert ws.sql("SELECT count(*) AS n FROM people").to_pylist() == [{"n": 2}]  # and the session goes on
