@@ -36,3 +36,12 @@ def test_demo_small_end_to_end(small_demo: DemoRun) -> None:
         assert len(truth) == 12 and {r["channel"]: r["n"] for r in truth}["display"] == 0
         assert ws.sql("SELECT count(*) AS n FROM ground_truth").column("n")[0].as_py() == 72
         assert ws.plan.goals and any(g.parent is None and g.stands_alone is None for g in ws.plan.goals[1:])
+
+
+def test_funnel_headline_puts_each_rate_on_its_arrow() -> None:
+    from wanamaker.demo.run import headline
+
+    rows = [{"key": "all", "stage": "lead", "entered": 1000, "rate": 0.2},
+            {"key": "all", "stage": "mql", "entered": 200, "rate": 0.5},
+            {"key": "all", "stage": "won", "entered": 100, "rate": None}]
+    assert headline("funnel", rows) == "lead 1,000 -20%-> mql 200 -50%-> won 100"

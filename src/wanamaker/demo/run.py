@@ -195,10 +195,14 @@ def headline(label: str, value: Any) -> str:
         return value
     if label == "funnel" and isinstance(value, list):
         rows = [r for r in value if r.get("key") == "all" and r.get("entered")]
-        return " -> ".join(
-            f"{r['stage']} {r['entered']:,}" + (f" ({r['rate']:.0%})" if r.get("rate") is not None else "")
-            for r in rows
-        )
+        # each arrow carries the stage's conversion to the next stage
+        text, prev = "", None
+        for r in rows:
+            if text:
+                text += f" -{prev:.0%}-> " if prev is not None else " -> "
+            text += f"{r['stage']} {r['entered']:,}"
+            prev = r.get("rate")
+        return text
     if label == "sla" and isinstance(value, list):
         return (
             ", ".join(
