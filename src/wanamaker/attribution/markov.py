@@ -65,6 +65,7 @@ class Chain:
     r_value: Float
     start: Float
     holding: list[Int]  # holding[c]: the states whose window holds channel c
+    value_is_count: bool  # r_value == r_conv: the value chain is the count chain, solved once
 
     @property
     def n(self) -> int:
@@ -134,7 +135,8 @@ def build_chain(paths: Paths, order: int) -> Chain:
     start = np.bincount(first_state, weights=paths.conversions + paths.nulls, minlength=n)
     total = start.sum()
     start = start / total if total > 0 else start
-    return Chain(q, conv_out * inv, value_out * inv, start, _holding(uniq, order, k))
+    r_conv, r_value = conv_out * inv, value_out * inv
+    return Chain(q, r_conv, r_value, start, _holding(uniq, order, k), bool(np.array_equal(r_value, r_conv)))
 
 
 BLOCK_STEPS = 1 << 20
@@ -229,7 +231,7 @@ def absorb(chain: Chain, keep: NDArray[np.bool_] | None = None, *, value: bool =
     n = chain.n
     if keep is None:
         keep = np.ones(n, dtype=bool)
-    same_value = not value or np.array_equal(chain.r_value, chain.r_conv)
+    same_value = not value or chain.value_is_count
     if chain.dense or n <= DIRECT_MAX:
         idx = np.flatnonzero(keep)
         xc, xv = np.zeros(n), np.zeros(n)

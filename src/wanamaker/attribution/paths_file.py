@@ -64,16 +64,21 @@ def read_paths(
             head = fh.read(65536)
     except OSError as exc:
         raise InputFileError(f"cannot read paths file {file}: {exc}", fix="check the path") from exc
+    delim = None
     if file.suffix.lower() not in _COMPRESSED:
         header = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
-        # the delimiter is the candidate that splits the header most (path text never holds one)
-        delim = max(",;\t|", key=header.count)
+        delim = _delimiter(header)
         names = [n.strip().strip('"') for n in header.rstrip("\r").split(delim)]
         _check_columns(file, names, path_col, conv_col)
         fast = _read_fast(file, delim, names, path_col, conv_col, value_col, null_col, sep)
         if fast is not None:
             return fast
-    return _read_arrow(file, path_col, conv_col, value_col, null_col, sep)
+    return _read_arrow(file, path_col, conv_col, value_col, null_col, sep, delim)
+
+
+def _delimiter(header: str) -> str:
+    """The candidate that splits the header most (path text never holds one)."""
+    return max(",;\t|", key=header.count)
 
 
 def _check_columns(file: Path, names: list[str], path_col: str, conv_col: str) -> None:
@@ -355,15 +360,15 @@ def _assemble(per_row: Int, codes: NDArray[np.integer[Any]], dictionary: list[st
 # --- the general reader ----------------------------------------------------------------------
 
 
-def _read_arrow(file: Path, path_col: str, conv_col: str, value_col: str, null_col: str, sep: str) -> Paths:
+def _read_arrow(file: Path, path_col: str, conv_col: str, value_col: str, null_col: str, sep: str,
+                delim: str | None = None) -> Paths:
     import pyarrow as pa  # noqa: PLC0415 - only files the fast reader declines pay for Arrow
     import pyarrow.compute as pc  # noqa: PLC0415
     import pyarrow.csv as pacsv  # noqa: PLC0415
 
-    opener = pa.input_stream(str(file), compression="detect")
-    first = opener.read(65536).decode("utf-8-sig", errors="replace").split("\n", 1)[0]
-    opener.close()
-    delim = max(",;\t|", key=first.count)
+    if delim is None:  # a compressed file: its header is read through the decompressor
+        with pa.input_stream(str(file), compression="detect") as stream:
+            delim = _delimiter(stream.read(65536).decode("utf-8-sig", errors="replace").split("\n", 1)[0])
     try:
         table = pacsv.read_csv(file, parse_options=pacsv.ParseOptions(delimiter=delim),
                                convert_options=pacsv.ConvertOptions(column_types={path_col: pa.string()}))
