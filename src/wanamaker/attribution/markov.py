@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from wanamaker.attribution.kernels import native
 from wanamaker.attribution.paths import Float, Int, Paths
 
 MAX_ORDER = 4
@@ -66,6 +67,7 @@ class Chain:
     start: Float
     holding: list[Int]  # holding[c]: the states whose window holds channel c
     value_is_count: bool  # r_value == r_conv: the value chain is the count chain, solved once
+    compact: Compact | None = None  # Q for the compiled solver (see _compact), when it applies
 
     @property
     def n(self) -> int:
@@ -92,6 +94,85 @@ def build_chain(paths: Paths, order: int) -> Chain:
     base = k + 1
     if base ** (order + 1) >= 2**62:
         raise ValueError(f"{k} channels are too many for a Markov chain of order {order}")
+    kernels = native()
+    if kernels is not None and base ** (order + 1) <= WINDOW_CODES_MAX:
+        uniq, src, dst, vals, start, conv_out, value_out, null_out = _count_native(kernels, paths, order, base)
+    else:
+        uniq, src, dst, vals, start, conv_out, value_out, null_out = _count(paths, order, base)
+    n = uniq.shape[0]
+    out = np.bincount(src, weights=vals, minlength=n) + conv_out + null_out
+    inv = np.divide(1.0, out, out=np.zeros_like(out), where=out > 0)
+    probs = vals * inv[src]
+    q: Any
+    if n <= DENSE_MAX:
+        q = np.zeros((n, n))
+        q[src, dst] = probs  # (src, dst) pairs are distinct
+    else:
+        import scipy.sparse as sp  # noqa: PLC0415 - small chains never need scipy
+
+        # nz is sorted by source window, so rows come in order: the CSR arrays directly
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))])
+        q = sp.csr_matrix((probs, dst, indptr), shape=(n, n))
+    total = start.sum()
+    start = start / total if total > 0 else start
+    r_conv, r_value = conv_out * inv, value_out * inv
+    compact = _compact(q, src, dst, vals, inv) if kernels is not None and n > DENSE_MAX else None
+    return Chain(q, r_conv, r_value, start, _holding(uniq, order, k), bool(np.array_equal(r_value, r_conv)), compact)
+
+
+# chunk_ptr (int64), perm and col0 (int32), scale (float64), delta (uint8), counts (float32)
+Compact = tuple[Int, NDArray[np.int32], NDArray[np.int32], Float, NDArray[np.uint8], NDArray[np.float32]]
+LANES = 4  # rows per chunk of the compiled solver's matrix
+
+
+def _compact(q: Any, src: Int, dst: Int, vals: Float, inv: Float) -> Compact | None:
+    """``Q`` as the compiled solver reads it (5 bytes an entry instead of CSR's 12, and no branch
+    per row). A state's successors share all but the newest channel, so a row's columns lie
+    within ``channels + 1`` of its first: one byte each from there. Its entries are journey counts
+    (exact in float32) times the row's ``1 / out``. Rows are sorted by length (then first column)
+    and go four to a chunk with their entries interleaved, padded to the chunk's longest row.
+    ``None`` when the counts are not whole numbers below 2**24 or a row spreads wider (the solver
+    then works on CSR)."""
+    if vals.size == 0 or float(vals.max()) >= 2**24 or not np.array_equal(vals, np.round(vals)):
+        return None
+    n = q.shape[0]
+    indptr = np.asarray(q.indptr, dtype=np.int64)
+    length = np.diff(indptr)
+    first = np.zeros(n, dtype=np.int64)
+    rows = np.flatnonzero(length)
+    first[rows] = dst[indptr[rows]]
+    delta = dst - first[src]
+    if delta.size and (int(delta.min()) < 0 or int(delta.max()) > 255):
+        return None
+    chunks = -(-n // LANES)
+    perm = np.full(chunks * LANES, -1, dtype=np.int64)
+    perm[:n] = np.lexsort((first, length))
+    real = perm >= 0
+    lane_len = np.where(real, length[np.maximum(perm, 0)], 0)
+    chunk_ptr = np.concatenate([[0], np.cumsum(LANES * lane_len.reshape(chunks, LANES).max(axis=1))]).astype(np.int64)
+    # entry j of the row in lane l of chunk c sits at chunk_ptr[c] + LANES * j + l
+    rows_in_order = perm[real]
+    row_len = length[rows_in_order]
+    slot0 = (chunk_ptr[:-1].repeat(LANES) + np.tile(np.arange(LANES), chunks))[real]
+    j = np.arange(int(row_len.sum()), dtype=np.int64) - np.repeat(np.cumsum(row_len) - row_len, row_len)
+    source = np.repeat(indptr[rows_in_order], row_len) + j
+    target = np.repeat(slot0, row_len) + LANES * j
+    size = int(chunk_ptr[-1])
+    packed_delta = np.zeros(size, dtype=np.uint8)
+    packed_cnt = np.zeros(size, dtype=np.float32)
+    packed_delta[target] = delta[source]
+    packed_cnt[target] = vals[source]
+    at = np.maximum(perm, 0)
+    return (chunk_ptr, perm.astype(np.int32), np.where(real, first[at], 0).astype(np.int32),
+            np.where(real, inv[at], 0.0), packed_delta, packed_cnt)
+
+
+Counted = tuple[Int, Int, Int, Float, Float, Float, Float, Float]
+
+
+def _count(paths: Paths, order: int, base: int) -> Counted:
+    """The states (codes, sorted), every transition's source and destination state and journeys,
+    and per state the journeys starting there and the conversions, value and nulls ending there."""
     span = base**order
     window, w, first_code, last_code = _windows(paths, order, base)
     dst_code = window % span
@@ -119,24 +200,27 @@ def build_chain(paths: Paths, order: int) -> Chain:
     conv_out = np.bincount(last_state, weights=paths.conversions, minlength=n)
     value_out = np.bincount(last_state, weights=paths.value, minlength=n)
     null_out = np.bincount(last_state, weights=paths.nulls, minlength=n)
-    out = np.bincount(src, weights=vals, minlength=n) + conv_out + null_out
-    inv = np.divide(1.0, out, out=np.zeros_like(out), where=out > 0)
-    probs = vals * inv[src]
-    q: Any
-    if n <= DENSE_MAX:
-        q = np.zeros((n, n))
-        q[src, dst] = probs  # (src, dst) pairs are distinct
-    else:
-        import scipy.sparse as sp  # noqa: PLC0415 - small chains never need scipy
-
-        # nz is sorted by source window, so rows come in order: the CSR arrays directly
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))])
-        q = sp.csr_matrix((probs, dst, indptr), shape=(n, n))
     start = np.bincount(first_state, weights=paths.conversions + paths.nulls, minlength=n)
-    total = start.sum()
-    start = start / total if total > 0 else start
-    r_conv, r_value = conv_out * inv, value_out * inv
-    return Chain(q, r_conv, r_value, start, _holding(uniq, order, k), bool(np.array_equal(r_value, r_conv)))
+    return uniq, src, dst, vals, start, conv_out, value_out, null_out
+
+
+def _count_native(kernels: Any, paths: Paths, order: int, base: int) -> Counted:
+    """:func:`_count` in one compiled pass over the paths, into arrays indexed by window and state
+    code (no per-step temporaries); the same sums in the same order."""
+    span = base**order
+    counts = np.zeros(span * base)
+    present = np.zeros(span, dtype=np.uint8)
+    per_state = [np.zeros(span) for _ in range(4)]
+    kernels.count_transitions(np.ascontiguousarray(paths.steps, dtype=np.int64),
+                              np.ascontiguousarray(paths.offsets, dtype=np.int64),
+                              *(np.ascontiguousarray(a, dtype=np.float64) for a in (paths.conversions, paths.value,
+                                                                                  paths.nulls)),
+                              order, base, counts, present, *per_state)
+    uniq = np.flatnonzero(present).astype(np.int64)
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    nz = np.flatnonzero(counts)
+    start, conv_out, value_out, null_out = (a[uniq] for a in per_state)
+    return uniq, rank[nz // base], rank[nz % span], counts[nz], start, conv_out, value_out, null_out
 
 
 BLOCK_STEPS = 1 << 20
@@ -241,9 +325,8 @@ def absorb(chain: Chain, keep: NDArray[np.bool_] | None = None, *, value: bool =
             xc[idx] = solve(chain.r_conv[idx])
             xv[idx] = xc[idx] if same_value else solve(chain.r_value[idx])
     else:
-        mask = keep.astype(np.float64)
-        xc = _masked_solve(chain, mask, chain.r_conv, None if guess is None else guess[0])
-        xv = xc if same_value else _masked_solve(chain, mask, chain.r_value, None if guess is None else guess[1])
+        xc = _masked_solve(chain, keep, chain.r_conv, None if guess is None else guess[0])
+        xv = xc if same_value else _masked_solve(chain, keep, chain.r_value, None if guess is None else guess[1])
     if not value:
         xv = np.zeros(n)
     return _dot(chain.start, xc), _dot(chain.start, xv), xc, xv
@@ -271,11 +354,13 @@ def _direct(a: Any) -> Callable[[Float], Float]:
     return lambda b: np.asarray(lu.solve(b), dtype=np.float64)
 
 
-def _masked_solve(chain: Chain, mask: Float, rhs: Float, guess: Float | None) -> Float:
+def _masked_solve(chain: Chain, keep: NDArray[np.bool_], rhs: Float, guess: Float | None) -> Float:
     """Solve ``x = mask * (Q x + rhs)`` (removed states fixed at 0) on the whole chain with
-    BiCGSTAB, warm-started from ``guess``; the residual is checked, and a restarted GMRES and then
-    a sparse LU of the kept states take over if it is not small enough."""
+    BiCGSTAB (compiled when the kernels are built), warm-started from ``guess``; the residual is
+    checked, and a restarted GMRES and then a sparse LU of the kept states take over if it is not
+    small enough."""
     q = chain.q
+    mask = keep.astype(np.float64)
     b = mask * rhs
     if not b.any():
         return np.zeros(chain.n)
@@ -288,7 +373,13 @@ def _masked_solve(chain: Chain, mask: Float, rhs: Float, guess: Float | None) ->
 
     scale = float(np.abs(b).max())
     # the recurrence's residual drifts from the true one by rounding: aim a little below the check
-    x = bicgstab(matvec, b, None if guess is None else mask * guess, atol_max=0.25 * RESIDUAL_TOL * scale)
+    atol = 0.25 * RESIDUAL_TOL * scale
+    kernels = native()
+    if kernels is not None and chain.compact is not None:
+        x = np.zeros(chain.n) if guess is None else mask * guess
+        kernels.bicgstab(*chain.compact, keep.view(np.uint8), b, x, atol, 1000)
+    else:
+        x = bicgstab(matvec, b, None if guess is None else mask * guess, atol_max=atol)
     if float(np.abs(matvec(x) - b).max()) <= RESIDUAL_TOL * scale:
         return x
     import scipy.sparse.linalg as spla  # noqa: PLC0415
@@ -417,13 +508,21 @@ def workers() -> int:
 
 def _map_removals(chain: Chain, todo: list[int], value: bool,
                   guess: tuple[Float, Float]) -> list[tuple[float, float]]:
-    """Run the removal solves, in forked worker processes when the chain is large (each solve
+    """Run the removal solves, side by side when the chain is large: on threads when the
+    compiled solver runs (it lets go of the GIL), else in forked worker processes (each solve
     reads the shared chain; only two numbers per channel come back)."""
     global _JOB
     _JOB = (chain, value, guess)
     try:
         n_workers = min(workers(), len(todo))
-        if chain.n < PARALLEL_MIN_STATES or n_workers < 2 or not hasattr(os, "fork"):
+        if chain.n < PARALLEL_MIN_STATES or n_workers < 2:
+            return [_removal(c) for c in todo]
+        if native() is not None and chain.compact is not None:
+            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+            with ThreadPoolExecutor(n_workers) as threads:
+                return list(threads.map(_removal, todo))
+        if not hasattr(os, "fork"):
             return [_removal(c) for c in todo]
         import multiprocessing  # noqa: PLC0415
 
