@@ -358,7 +358,7 @@ static int buffer_of(Py_buffer *b, PyObject *o, int writable, Py_ssize_t item, c
 PyDoc_STRVAR(count_transitions_doc,
              "count_transitions(steps, offsets, conv, value, nulls, order, base, counts, present, starts,\n"
              "                  conv_at, value_at, null_at)\n\n"
-             "The transitions of an order-k chain over coded paths (int64 steps and offsets, float64\n"
+             "The transitions of an order-k chain over coded paths (int32 steps, int64 offsets, float64\n"
              "conversions, value and nulls per path). A state is the code of its last `order` channels\n"
              "(digits = step + 1 in base `base`, the latest channel lowest; a path shorter than `order`\n"
              "is one state), a transition the code of its (order + 1)-channel window. Adds each path's\n"
@@ -380,15 +380,16 @@ static PyObject *count_transitions(PyObject *self, PyObject *args) {
                              "starts", "conv_at", "value_at", "null_at"};
     int got = 0;
     for (; got < 11; got++)
-        if (!buffer_of(&b[got], objs[got], got >= 5, got == 6 ? 1 : 8, names[got])) break;
+        if (!buffer_of(&b[got], objs[got], got >= 5, got == 6 ? 1 : got == 0 ? 4 : 8, names[got])) break;
     PyObject *result = NULL;
     if (got == 11) {
-        const int64_t *steps = b[0].buf, *off = b[1].buf;
+        const int32_t *steps = b[0].buf;
+        const int64_t *off = b[1].buf;
         const double *conv = b[2].buf, *value = b[3].buf, *nulls = b[4].buf;
         double *counts = b[5].buf, *starts = b[7].buf, *conv_at = b[8].buf, *value_at = b[9].buf,
                *null_at = b[10].buf;
         unsigned char *present = b[6].buf;
-        Py_ssize_t n_paths = b[1].len / 8 - 1, n_steps = b[0].len / 8;
+        Py_ssize_t n_paths = b[1].len / 8 - 1, n_steps = b[0].len / 4;
         int64_t span = 1; /* base ** order */
         int bad = order < 1 || order > 8 || base < 2 || base > (1 << 20) || n_paths < 0;
         for (int i = 0; !bad && i < order; i++) span *= base;

@@ -79,7 +79,7 @@ def resample(paths: Paths, journey: Int, channel: Int, journey_value: Float) -> 
     journey and position; journeys numbered 0..n-1)."""
     offsets, steps, path_of_journey = distinct_sequences(journey, channel, journey_value.shape[0])
     zeros = np.zeros(offsets.shape[0] - 1)
-    conv_paths = Paths(paths.channels, offsets, steps, zeros, zeros, zeros)
+    conv_paths = Paths(paths.channels, offsets, steps.astype(np.int32), zeros, zeros, zeros)
     return Resample(paths, conv_paths, path_of_journey, journey_value)
 
 

@@ -8,6 +8,7 @@ extension is built (tests compare the two; users can rule the extension out).
 
 from __future__ import annotations
 
+import importlib
 import os
 from types import ModuleType
 
@@ -17,10 +18,9 @@ def native() -> ModuleType | None:
     if os.environ.get("WANAMAKER_KERNELS", "").strip().lower() == "numpy":
         return None
     try:
-        from wanamaker.attribution import _kernels  # type: ignore[attr-defined]  # noqa: PLC0415
+        return importlib.import_module("wanamaker.attribution._kernels")
     except ImportError:
         return None
-    return _kernels
 
 
 def describe() -> str:

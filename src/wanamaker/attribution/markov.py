@@ -211,7 +211,7 @@ def _count_native(kernels: Any, paths: Paths, order: int, base: int) -> Counted:
     counts = np.zeros(span * base)
     present = np.zeros(span, dtype=np.uint8)
     per_state = [np.zeros(span) for _ in range(4)]
-    kernels.count_transitions(np.ascontiguousarray(paths.steps, dtype=np.int64),
+    kernels.count_transitions(np.ascontiguousarray(paths.steps, dtype=np.int32),
                               np.ascontiguousarray(paths.offsets, dtype=np.int64),
                               *(np.ascontiguousarray(a, dtype=np.float64) for a in (paths.conversions, paths.value,
                                                                                   paths.nulls)),
@@ -243,7 +243,7 @@ def _windows(paths: Paths, order: int, base: int) -> tuple[Int, Float, Int, Int]
     last_code = np.empty(n_paths, dtype=np.int64)
     for p0, p1 in zip(cuts[:-1], cuts[1:], strict=True):
         s0 = int(offsets[p0])
-        digits = paths.steps[s0 : offsets[p1]] + 1
+        digits = paths.steps[s0 : offsets[p1]].astype(np.int64) + 1  # window codes need 64 bits
         block_len = lengths[p0:p1]
         heads = offsets[p0:p1] - s0
         window = digits.copy()  # the window ending at each step, across path starts

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 Int = NDArray[np.int64]
+Steps = NDArray[np.int32]  # channel codes, one per step (4 bytes: a paths file can hold tens of millions)
 # float arrays; typed loosely because numpy's stubs type bincount(weights=...) as integer
 Float = NDArray[Any]
 
@@ -29,7 +30,7 @@ class Paths:
 
     channels: tuple[str, ...]
     offsets: Int
-    steps: Int
+    steps: Steps
     conversions: Float
     value: Float
     nulls: Float
@@ -72,7 +73,7 @@ def from_sequences(
     code = {c: i for i, c in enumerate(channels)}
     lengths = np.array([len(s) for s in sequences], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    steps = np.array([code[c] for s in sequences for c in s], dtype=np.int64)
+    steps = np.array([code[c] for s in sequences for c in s], dtype=np.int32)
     conv = np.asarray(conversions, dtype=np.float64)
     val = conv.copy() if value is None else np.asarray(value, dtype=np.float64)
     nul = np.zeros_like(conv) if nulls is None else np.asarray(nulls, dtype=np.float64)
@@ -103,7 +104,7 @@ def from_codes(
     take = np.repeat(offsets[first], keep_len) + (
         np.arange(int(new_offsets[-1]), dtype=np.int64) - np.repeat(new_offsets[:-1], keep_len)
     )
-    return Paths(channels, new_offsets, steps[take], conv, val, nul)
+    return Paths(channels, new_offsets, steps[take].astype(np.int32), conv, val, nul)
 
 
 def _path_keys(offsets: Int, steps: Int, n_channels: int) -> NDArray[np.void]:

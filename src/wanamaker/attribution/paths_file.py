@@ -24,6 +24,7 @@ from __future__ import annotations
 import mmap
 import os
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -183,7 +184,7 @@ def _read_native(kernels: Any, file: Path, delim: str, names: list[str], path_co
         # the page cache mapped in one go: no copy, and no fresh memory to fault in and zero
         text = mmap.mmap(fh.fileno(), 0, flags=mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0),
                          prot=mmap.PROT_READ)
-    with text, memoryview(text) as view:  # type: ignore[arg-type]
+    with text, memoryview(text) as view:
         return _split_native(kernels, text, view, delim, names, path_col, conv_col, value_col, null_col, sep)
 
 
@@ -421,7 +422,7 @@ class _StepEncoder:
         return code_of[all_buckets], dictionary
 
 
-def _assemble(per_row: Int, codes: list[NDArray[np.integer[Any]]], dictionaries: list[list[str]], conv: Float,
+def _assemble(per_row: Int, codes: Sequence[NDArray[np.integer[Any]]], dictionaries: list[list[str]], conv: Float,
               value: Float, nulls: Float) -> Paths:
     """Number the steps of every part (``codes[i]`` index ``dictionaries[i]``) by their trimmed
     name among all parts, merge names equal after trimming, drop empty steps and rows left
@@ -430,10 +431,10 @@ def _assemble(per_row: Int, codes: list[NDArray[np.integer[Any]]], dictionaries:
     channels = tuple(sorted(set().union(*trimmed) - {""}))
     index = {c: i for i, c in enumerate(channels)}
     cuts = np.cumsum([0] + [c.shape[0] for c in codes])
-    steps = np.empty(int(cuts[-1]), dtype=np.int64)
+    steps = np.empty(int(cuts[-1]), dtype=np.int32)
 
     def number(i: int) -> None:
-        remap = np.array([index.get(t, -1) for t in trimmed[i]], dtype=np.int64)
+        remap = np.array([index.get(t, -1) for t in trimmed[i]], dtype=np.int32)
         np.take(remap, codes[i], out=steps[cuts[i]:cuts[i + 1]])
 
     _side_by_side(number, list(range(len(codes))))
