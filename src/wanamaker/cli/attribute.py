@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from wanamaker.cli.output import Format, current_workspace, emit, err_console
+from wanamaker.cli.output import Format, current_workspace, emit
 
 
 class By(StrEnum):
@@ -74,8 +74,8 @@ def register(app: typer.Typer) -> None:
                     return
                 result = attribute(ws, model=model, order=order, by=by.value, ci=ci, replicates=replicates,
                                    seed=seed, explain=explain, **opts)
-        for note in result.notes:
-            err_console.print(f"note: {note}")
+        for note in result.notes:  # plain text: a note may quote data, which is not markup
+            typer.echo(f"note: {note}", err=True)
         if explain and result.sql:
             typer.echo(result.sql, err=True)
         emit(result.to_dicts(), fmt, title=f"Attribution by {by.value}")

@@ -12,8 +12,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class Format(str, Enum):
@@ -22,8 +24,23 @@ class Format(str, Enum):
     csv = "csv"
 
 
-console = Console()
-err_console = Console(stderr=True)
+class _LazyConsole:
+    """A rich ``Console`` made on first use: a command that prints JSON or CSV never loads rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console  # noqa: PLC0415
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+console = cast("Console", _LazyConsole())
+err_console = cast("Console", _LazyConsole(stderr=True))
 
 
 def _default(value: Any) -> Any:
@@ -69,6 +86,8 @@ def emit(rows: Sequence[dict[str, Any]], fmt: Format | str, *, title: str | None
     if not rows:
         console.print(f"{title + ': ' if title else ''}(no rows)")
         return
+    from rich.table import Table  # noqa: PLC0415
+
     table = Table(title=title, show_lines=False)
     for col in columns:
         numeric = any(isinstance(r.get(col), (int, float)) and not isinstance(r.get(col), bool) for r in rows)
