@@ -1,4 +1,5 @@
-"""The ``--paths`` reader: the fast byte-level reader and Arrow's CSV reader give identical paths."""
+"""The ``--paths`` reader: the fast reader (compiled, and its numpy twin) and Arrow's CSV reader
+give identical paths. Every test runs with each kernel."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wanamaker.attribution import paths_file
+from support.servers import missing
+from wanamaker.attribution import kernels, paths_file
 from wanamaker.attribution.paths import Paths
 from wanamaker.errors import InputFileError
 
@@ -32,6 +34,16 @@ def assert_same(a: Paths, b: Paths) -> None:
 def decoded(p: Paths) -> list[tuple[list[str], float, float, float]]:
     return [([p.channels[s] for s in p.steps[p.offsets[i]:p.offsets[i + 1]]], float(p.conversions[i]),
              float(p.value[i]), float(p.nulls[i])) for i in range(p.n_paths)]
+
+
+@pytest.fixture(autouse=True, params=["compiled", "numpy"])
+def kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test with the compiled kernels, then with their numpy twins."""
+    if request.param == "numpy":
+        monkeypatch.setenv("WANAMAKER_KERNELS", "numpy")
+    elif kernels.native() is None:
+        missing("the compiled kernels are not built (pip install -e . builds them when a C compiler is present)")
+    return str(request.param)
 
 
 @pytest.fixture
