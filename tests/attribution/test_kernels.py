@@ -76,7 +76,7 @@ def test_compiled_solver_agrees_with_lu(compiled: object, monkeypatch: pytest.Mo
         keep[chain.holding[c]] = False
         got = mk._masked_solve(chain, keep, chain.r_conv, None)
         idx = np.flatnonzero(keep)
-        a = sp.csc_matrix(sp.identity(idx.size) - chain.q[idx][:, idx])
+        a = sp.csc_matrix(sp.identity(idx.size) - chain.q.matrix[idx][:, idx])
         want = np.zeros(chain.n)
         want[idx] = spla.spsolve(a, chain.r_conv[idx])
         np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-14)

@@ -508,8 +508,9 @@ static double max_abs(const double *v, Py_ssize_t n) {
 }
 
 /* Van der Vorst's BiCGSTAB on (I - diag(keep) Q) x = b, stopped when the largest entry of the
- * recurrence's residual is at most atol; returns the iterations, or -1 when out of memory */
-static long solve(const Op *op, const double *b, double *x, double atol, long maxiter) {
+ * recurrence's residual is at most atol; returns the iterations (-1 when out of memory) and, in
+ * *residual, the largest entry of b - A x computed afresh from x */
+static long solve(const Op *op, const double *b, double *x, double atol, long maxiter, double *residual) {
     Py_ssize_t n = op->n;
     double *work = malloc(sizeof(double) * (size_t)(6 * n));
     if (!work) return -1;
@@ -559,16 +560,24 @@ static long solve(const Op *op, const double *b, double *x, double atol, long ma
             rho_new += r_hat[i] * r[i];
         }
     }
+    apply(op, x, r); /* the true residual, not the recurrence's */
+    double worst = 0.0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double e = fabs(b[i] - r[i]);
+        if (e > worst || e != e) worst = e; /* a NaN is the worst */
+    }
+    *residual = worst;
     free(work);
     return it;
 }
 
 PyDoc_STRVAR(bicgstab_doc,
-             "bicgstab(chunk_ptr, perm, col0, scale, delta, cnt, keep, b, x, atol, maxiter) -> iterations\n\n"
+             "bicgstab(chunk_ptr, perm, col0, scale, delta, cnt, keep, b, x, atol, maxiter) -> (iterations, residual)\n\n"
              "Solve (I - diag(keep) Q) x = b in place (x holds the first guess) for Q in the chain's\n"
              "compact form (four-row sliced ELLPACK: int64 chunk_ptr, int32 perm and col0, float64\n"
              "scale per lane; uint8 delta and float32 cnt per entry), keep one byte per row; stopped\n"
-             "when the largest entry of the recurrence's residual is at most atol. Runs without the GIL.");
+             "when the largest entry of the recurrence's residual is at most atol; residual is the largest\n"
+             "entry of b - (I - diag(keep) Q) x recomputed from the answer. Runs without the GIL.");
 
 static PyObject *bicgstab(PyObject *self, PyObject *args) {
     PyObject *objs[9];
@@ -614,10 +623,11 @@ static PyObject *bicgstab(PyObject *self, PyObject *args) {
         } else {
             Op op = {n, chunks, ptr, perm, col0, b[3].buf, delta, b[5].buf, b[6].buf};
             long it;
+            double residual = 0.0;
             Py_BEGIN_ALLOW_THREADS
-            it = solve(&op, b[7].buf, b[8].buf, atol, maxiter);
+            it = solve(&op, b[7].buf, b[8].buf, atol, maxiter, &residual);
             Py_END_ALLOW_THREADS
-            result = it < 0 ? PyErr_NoMemory() : PyLong_FromLong(it);
+            result = it < 0 ? PyErr_NoMemory() : Py_BuildValue("(ld)", it, residual);
         }
     }
     for (int i = 0; i < got; i++) PyBuffer_Release(&b[i]);

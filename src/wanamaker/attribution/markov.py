@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -56,12 +57,33 @@ class MarkovResult:
 
 
 @dataclass(frozen=True)
+class Csr:
+    """A large chain's ``Q`` in CSR arrays; SciPy's matrix is made only when a solve needs it (the
+    compiled solver does not, so a run that uses it never loads SciPy)."""
+
+    data: Float
+    indices: Int
+    indptr: Int
+    n: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.n, self.n)
+
+    @cached_property
+    def matrix(self) -> Any:
+        import scipy.sparse as sp  # noqa: PLC0415
+
+        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
+
+
+@dataclass(frozen=True)
 class Chain:
     """The transient part of the chain: ``Q`` (row-stochastic with the absorbing columns left out;
     a dense array for small chains, CSR otherwise), the one-step absorbing reward vectors, the
     start distribution and, per channel, the states holding it."""
 
-    q: Any  # NDArray[np.float64] (dense) or sp.csr_matrix
+    q: Any  # NDArray[np.float64] (dense) or Csr
     r_conv: Float
     r_value: Float
     start: Float
@@ -108,11 +130,10 @@ def build_chain(paths: Paths, order: int) -> Chain:
         q = np.zeros((n, n))
         q[src, dst] = probs  # (src, dst) pairs are distinct
     else:
-        import scipy.sparse as sp  # noqa: PLC0415 - small chains never need scipy
-
         # nz is sorted by source window, so rows come in order: the CSR arrays directly
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))])
-        q = sp.csr_matrix((probs, dst, indptr), shape=(n, n))
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+        q = Csr(probs, dst, indptr, n)
     total = start.sum()
     start = start / total if total > 0 else start
     r_conv, r_value = conv_out * inv, value_out * inv
@@ -337,7 +358,7 @@ def _submatrix(chain: Chain, idx: Int) -> Any:
         return np.eye(idx.size) - chain.q[np.ix_(idx, idx)]
     import scipy.sparse as sp  # noqa: PLC0415
 
-    return sp.csc_matrix(sp.identity(idx.size, format="csr") - chain.q[idx][:, idx])
+    return sp.csc_matrix(sp.identity(idx.size, format="csr") - chain.q.matrix[idx][:, idx])
 
 
 def _direct(a: Any) -> Callable[[Float], Float]:
@@ -359,11 +380,20 @@ def _masked_solve(chain: Chain, keep: NDArray[np.bool_], rhs: Float, guess: Floa
     BiCGSTAB (compiled when the kernels are built), warm-started from ``guess``; the residual is
     checked, and a restarted GMRES and then a sparse LU of the kept states take over if it is not
     small enough."""
-    q = chain.q
     mask = keep.astype(np.float64)
     b = mask * rhs
     if not b.any():
         return np.zeros(chain.n)
+    scale = float(np.abs(b).max())
+    # the recurrence's residual drifts from the true one by rounding: aim a little below the check
+    atol = 0.25 * RESIDUAL_TOL * scale
+    kernels = native()
+    if kernels is not None and chain.compact is not None:
+        x = np.zeros(chain.n) if guess is None else mask * guess
+        _, residual = kernels.bicgstab(*chain.compact, keep.view(np.uint8), b, x, atol, 1000)
+        if residual <= RESIDUAL_TOL * scale:  # recomputed from x by the kernel
+            return x
+    q = chain.q.matrix
 
     def matvec(x: Float) -> Float:
         y: Float = np.asarray(q @ x)
@@ -371,14 +401,7 @@ def _masked_solve(chain: Chain, keep: NDArray[np.bool_], rhs: Float, guess: Floa
         np.subtract(x, y, out=y)
         return y
 
-    scale = float(np.abs(b).max())
-    # the recurrence's residual drifts from the true one by rounding: aim a little below the check
-    atol = 0.25 * RESIDUAL_TOL * scale
-    kernels = native()
-    if kernels is not None and chain.compact is not None:
-        x = np.zeros(chain.n) if guess is None else mask * guess
-        kernels.bicgstab(*chain.compact, keep.view(np.uint8), b, x, atol, 1000)
-    else:
+    if kernels is None or chain.compact is None:
         x = bicgstab(matvec, b, None if guess is None else mask * guess, atol_max=atol)
     if float(np.abs(matvec(x) - b).max()) <= RESIDUAL_TOL * scale:
         return x
