@@ -109,6 +109,9 @@ def main() -> None:
     n_paths, n_conv = json.loads(made.stdout)
     print(f"data: {args.journeys:,} journeys, {n_paths:,} distinct paths, {args.channels} channels, "
           f"{n_conv:,} conversions (generated in {time.perf_counter() - t0:.1f} s)")
+    from wanamaker.attribution.kernels import describe  # noqa: PLC0415
+
+    print(f"wanamaker runs with its {describe()}")
     (tmp / "ca.py").write_text(CA_SCRIPT)
     results = []
     for order in [int(x) for x in args.orders.split(",")]:

@@ -362,7 +362,8 @@ PyDoc_STRVAR(count_transitions_doc,
              "conversions, value and nulls per path). A state is the code of its last `order` channels\n"
              "(digits = step + 1 in base `base`, the latest channel lowest; a path shorter than `order`\n"
              "is one state), a transition the code of its (order + 1)-channel window. Adds each path's\n"
-             "journeys (conv + nulls) to `counts[window]` (float64, base ** (order + 1) slots) for\n"
+             "journeys (conv + nulls, whole numbers) to `counts[window]` (uint32, base ** (order + 1) slots:\n"
+             "half the memory of float64, exact) for\n"
              "every transition and to `starts[first state]`, its conv, value and nulls to\n"
              "`conv_at`, `value_at`, `null_at` at its last state, and marks every state reached in\n"
              "`present` (uint8; these five have base ** order slots).");
@@ -380,14 +381,14 @@ static PyObject *count_transitions(PyObject *self, PyObject *args) {
                              "starts", "conv_at", "value_at", "null_at"};
     int got = 0;
     for (; got < 11; got++)
-        if (!buffer_of(&b[got], objs[got], got >= 5, got == 6 ? 1 : got == 0 ? 4 : 8, names[got])) break;
+        if (!buffer_of(&b[got], objs[got], got >= 5, got == 6 ? 1 : got == 0 || got == 5 ? 4 : 8, names[got])) break;
     PyObject *result = NULL;
     if (got == 11) {
         const int32_t *steps = b[0].buf;
         const int64_t *off = b[1].buf;
         const double *conv = b[2].buf, *value = b[3].buf, *nulls = b[4].buf;
-        double *counts = b[5].buf, *starts = b[7].buf, *conv_at = b[8].buf, *value_at = b[9].buf,
-               *null_at = b[10].buf;
+        uint32_t *counts = b[5].buf;
+        double *starts = b[7].buf, *conv_at = b[8].buf, *value_at = b[9].buf, *null_at = b[10].buf;
         unsigned char *present = b[6].buf;
         Py_ssize_t n_paths = b[1].len / 8 - 1, n_steps = b[0].len / 4;
         int64_t span = 1; /* base ** order */
@@ -395,7 +396,7 @@ static PyObject *count_transitions(PyObject *self, PyObject *args) {
         for (int i = 0; !bad && i < order; i++) span *= base;
         Py_ssize_t per_path[3] = {b[2].len / 8, b[3].len / 8, b[4].len / 8};
         bad = bad || per_path[0] != n_paths || per_path[1] != n_paths || per_path[2] != n_paths ||
-              b[5].len / 8 != span * base || b[6].len != span || b[7].len / 8 != span || b[8].len / 8 != span ||
+              b[5].len / 4 != span * base || b[6].len != span || b[7].len / 8 != span || b[8].len / 8 != span ||
               b[9].len / 8 != span || b[10].len / 8 != span;
         if (!bad && (off[0] != 0 || off[n_paths] != n_steps)) bad = 1;
         if (!bad) {
@@ -407,6 +408,11 @@ static PyObject *count_transitions(PyObject *self, PyObject *args) {
                     break;
                 }
                 double w = conv[p] + nulls[p];
+                uint32_t journeys = (uint32_t)w;
+                if ((double)journeys != w) { /* the caller sends whole journey counts only */
+                    bad = 1;
+                    break;
+                }
                 int64_t width = len < order ? len : order;
                 int64_t code = 0;
                 for (int64_t t = 0; t < width; t++) {
@@ -427,7 +433,7 @@ static PyObject *count_transitions(PyObject *self, PyObject *args) {
                         break;
                     }
                     int64_t window = code * base + step + 1;
-                    counts[window] += w;
+                    counts[window] += journeys;
                     code = window - (steps[a + t - order] + 1) * span; /* drop the oldest channel */
                     present[code] = 1;
                 }

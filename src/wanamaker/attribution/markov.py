@@ -117,7 +117,7 @@ def build_chain(paths: Paths, order: int) -> Chain:
     if base ** (order + 1) >= 2**62:
         raise ValueError(f"{k} channels are too many for a Markov chain of order {order}")
     kernels = native()
-    if kernels is not None and base ** (order + 1) <= WINDOW_CODES_MAX:
+    if kernels is not None and base ** (order + 1) <= WINDOW_CODES_MAX and _whole_journeys(paths):
         uniq, src, dst, vals, start, conv_out, value_out, null_out = _count_native(kernels, paths, order, base)
     else:
         uniq, src, dst, vals, start, conv_out, value_out, null_out = _count(paths, order, base)
@@ -225,11 +225,18 @@ def _count(paths: Paths, order: int, base: int) -> Counted:
     return uniq, src, dst, vals, start, conv_out, value_out, null_out
 
 
+def _whole_journeys(paths: Paths) -> bool:
+    """Whole journey counts whose total fits 32 bits: the compiled count holds them exactly."""
+    w = paths.conversions + paths.nulls
+    return bool(w.size == 0 or (float(w.sum()) < 2**32 and float(w.min()) >= 0 and np.array_equal(w, np.floor(w))))
+
+
 def _count_native(kernels: Any, paths: Paths, order: int, base: int) -> Counted:
     """:func:`_count` in one compiled pass over the paths, into arrays indexed by window and state
-    code (no per-step temporaries); the same sums in the same order."""
+    code (no per-step temporaries; journeys counted in 32-bit integers, so the window table is
+    half the size); the same sums."""
     span = base**order
-    counts = np.zeros(span * base)
+    counts = np.zeros(span * base, dtype=np.uint32)
     present = np.zeros(span, dtype=np.uint8)
     per_state = [np.zeros(span) for _ in range(4)]
     kernels.count_transitions(np.ascontiguousarray(paths.steps, dtype=np.int32),
@@ -241,7 +248,7 @@ def _count_native(kernels: Any, paths: Paths, order: int, base: int) -> Counted:
     rank = np.cumsum(present, dtype=np.int64) - 1
     nz = np.flatnonzero(counts)
     start, conv_out, value_out, null_out = (a[uniq] for a in per_state)
-    return uniq, rank[nz // base], rank[nz % span], counts[nz], start, conv_out, value_out, null_out
+    return uniq, rank[nz // base], rank[nz % span], counts[nz].astype(np.float64), start, conv_out, value_out, null_out
 
 
 BLOCK_STEPS = 1 << 20
