@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from wanamaker.attribution.kernels import native
+from wanamaker.attribution.kernels import Compact, compact_matrix, count_native, native, whole_journeys
 from wanamaker.attribution.paths import Float, Int, Paths
 
 MAX_ORDER = 4
@@ -89,7 +89,7 @@ class Chain:
     start: Float
     holding: list[Int]  # holding[c]: the states whose window holds channel c
     value_is_count: bool  # r_value == r_conv: the value chain is the count chain, solved once
-    compact: Compact | None = None  # Q for the compiled solver (see _compact), when it applies
+    compact: Compact | None = None  # Q for the compiled solver (see kernels.compact_matrix), when it applies
 
     @property
     def n(self) -> int:
@@ -117,8 +117,8 @@ def build_chain(paths: Paths, order: int) -> Chain:
     if base ** (order + 1) >= 2**62:
         raise ValueError(f"{k} channels are too many for a Markov chain of order {order}")
     kernels = native()
-    if kernels is not None and base ** (order + 1) <= WINDOW_CODES_MAX and _whole_journeys(paths):
-        uniq, src, dst, vals, start, conv_out, value_out, null_out = _count_native(kernels, paths, order, base)
+    if kernels is not None and base ** (order + 1) <= WINDOW_CODES_MAX and whole_journeys(paths):
+        uniq, src, dst, vals, start, conv_out, value_out, null_out = count_native(kernels, paths, order, base)
     else:
         uniq, src, dst, vals, start, conv_out, value_out, null_out = _count(paths, order, base)
     n = uniq.shape[0]
@@ -137,61 +137,13 @@ def build_chain(paths: Paths, order: int) -> Chain:
     total = start.sum()
     start = start / total if total > 0 else start
     r_conv, r_value = conv_out * inv, value_out * inv
-    compact = _compact(q, src, dst, vals, inv) if kernels is not None and n > DENSE_MAX else None
+    compact = compact_matrix(q, src, dst, vals, inv) if kernels is not None and n > DENSE_MAX else None
     return Chain(q, r_conv, r_value, start, _holding(uniq, order, k), bool(np.array_equal(r_value, r_conv)), compact)
 
 
-# chunk_ptr (int64), perm and col0 (int32), scale (float64), delta (uint8), counts (float32)
-Compact = tuple[Int, NDArray[np.int32], NDArray[np.int32], Float, NDArray[np.uint8], NDArray[np.float32]]
-LANES = 4  # rows per chunk of the compiled solver's matrix
 
 
-def _compact(q: Any, src: Int, dst: Int, vals: Float, inv: Float) -> Compact | None:
-    """``Q`` as the compiled solver reads it (5 bytes an entry instead of CSR's 12, and no branch
-    per row). A state's successors share all but the newest channel, so a row's columns lie
-    within ``channels + 1`` of its first: one byte each from there. Its entries are journey counts
-    (exact in float32) times the row's ``1 / out``. Rows are sorted by length (then first column)
-    and go four to a chunk with their entries interleaved, padded to the chunk's longest row.
-    ``None`` when the counts are not whole numbers below 2**24 or a row spreads wider (the solver
-    then works on CSR)."""
-    if vals.size == 0 or float(vals.max()) >= 2**24 or not np.array_equal(vals, np.round(vals)):
-        return None
-    n = q.shape[0]
-    indptr = np.asarray(q.indptr, dtype=np.int64)
-    length = np.diff(indptr)
-    first = np.zeros(n, dtype=np.int64)
-    rows = np.flatnonzero(length)
-    first[rows] = dst[indptr[rows]]
-    delta = dst - first[src]
-    if delta.size and (int(delta.min()) < 0 or int(delta.max()) > 255):
-        return None
-    chunks = -(-n // LANES)
-    perm = np.full(chunks * LANES, -1, dtype=np.int64)
-    perm[:n] = np.lexsort((first, length))
-    real = perm >= 0
-    lane_len = np.where(real, length[np.maximum(perm, 0)], 0)
-    chunk_ptr = np.concatenate([[0], np.cumsum(LANES * lane_len.reshape(chunks, LANES).max(axis=1))]).astype(np.int64)
-    # entry j of the row in lane l of chunk c sits at chunk_ptr[c] + LANES * j + l
-    rows_in_order = perm[real]
-    row_len = length[rows_in_order]
-    slot0 = (chunk_ptr[:-1].repeat(LANES) + np.tile(np.arange(LANES), chunks))[real]
-    j = np.arange(int(row_len.sum()), dtype=np.int64) - np.repeat(np.cumsum(row_len) - row_len, row_len)
-    source = np.repeat(indptr[rows_in_order], row_len) + j
-    target = np.repeat(slot0, row_len) + LANES * j
-    size = int(chunk_ptr[-1])
-    packed_delta = np.zeros(size, dtype=np.uint8)
-    packed_cnt = np.zeros(size, dtype=np.float32)
-    packed_delta[target] = delta[source]
-    packed_cnt[target] = vals[source]
-    at = np.maximum(perm, 0)
-    return (chunk_ptr, perm.astype(np.int32), np.where(real, first[at], 0).astype(np.int32),
-            np.where(real, inv[at], 0.0), packed_delta, packed_cnt)
-
-
-Counted = tuple[Int, Int, Int, Float, Float, Float, Float, Float]
-
-
-def _count(paths: Paths, order: int, base: int) -> Counted:
+def _count(paths: Paths, order: int, base: int) -> tuple[Int, Int, Int, Float, Float, Float, Float, Float]:
     """The states (codes, sorted), every transition's source and destination state and journeys,
     and per state the journeys starting there and the conversions, value and nulls ending there."""
     span = base**order
@@ -223,32 +175,6 @@ def _count(paths: Paths, order: int, base: int) -> Counted:
     null_out = np.bincount(last_state, weights=paths.nulls, minlength=n)
     start = np.bincount(first_state, weights=paths.conversions + paths.nulls, minlength=n)
     return uniq, src, dst, vals, start, conv_out, value_out, null_out
-
-
-def _whole_journeys(paths: Paths) -> bool:
-    """Whole journey counts whose total fits 32 bits: the compiled count holds them exactly."""
-    w = paths.conversions + paths.nulls
-    return bool(w.size == 0 or (float(w.sum()) < 2**32 and float(w.min()) >= 0 and np.array_equal(w, np.floor(w))))
-
-
-def _count_native(kernels: Any, paths: Paths, order: int, base: int) -> Counted:
-    """:func:`_count` in one compiled pass over the paths, into arrays indexed by window and state
-    code (no per-step temporaries; journeys counted in 32-bit integers, so the window table is
-    half the size); the same sums."""
-    span = base**order
-    counts = np.zeros(span * base, dtype=np.uint32)
-    present = np.zeros(span, dtype=np.uint8)
-    per_state = [np.zeros(span) for _ in range(4)]
-    kernels.count_transitions(np.ascontiguousarray(paths.steps, dtype=np.int32),
-                              np.ascontiguousarray(paths.offsets, dtype=np.int64),
-                              *(np.ascontiguousarray(a, dtype=np.float64) for a in (paths.conversions, paths.value,
-                                                                                  paths.nulls)),
-                              order, base, counts, present, *per_state)
-    uniq = np.flatnonzero(present).astype(np.int64)
-    rank = np.cumsum(present, dtype=np.int64) - 1
-    nz = np.flatnonzero(counts)
-    start, conv_out, value_out, null_out = (a[uniq] for a in per_state)
-    return uniq, rank[nz // base], rank[nz % span], counts[nz].astype(np.float64), start, conv_out, value_out, null_out
 
 
 BLOCK_STEPS = 1 << 20
