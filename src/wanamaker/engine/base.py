@@ -30,6 +30,8 @@ class TableWrite:
 @dataclass
 class CommitPlan:
     writes: list[TableWrite] = field(default_factory=list)
+    # the load these writes belong to; every row they insert carries it (``_load_id`` or ``load_id``)
+    load_id: str | None = None
 
 
 class Store(ABC):

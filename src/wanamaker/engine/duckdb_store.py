@@ -1,7 +1,21 @@
-"""DuckDB: the embedded default. Staging and target share one connection; a load is one transaction."""
+"""DuckDB: the embedded default. Staging and target share one connection; a load is one transaction.
+
+A load's transaction is guarded by a *pending-load marker*, a small file beside the database
+(``wanamaker.duckdb.pending-load``) that names the load and how many rows it inserts into each
+table. It is written before the load's first write and removed once ``COMMIT`` has returned.
+DuckDB can replay part of a transaction that a SIGKILL cut off inside its commit (the large,
+optimistically written inserts come back without the rest), so the next open of a database with
+a marker left behind counts the load's rows: all there with its ``_loads`` row means the load
+committed; anything else means every row carrying the load's id is removed, which restores the
+state before the load. Every row a load writes carries its id (``_load_id``, or ``load_id`` in the
+bookkeeping tables), so nothing else is touched.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -9,8 +23,12 @@ import duckdb
 import pyarrow as pa
 
 from wanamaker.engine.base import CommitPlan, Store, key_match, select_list, tune_duckdb
-from wanamaker.engine.tables import all_tables, create_sql, quote
+from wanamaker.engine.tables import SYSTEM_TABLES, all_tables, create_sql, quote
 from wanamaker.errors import EngineError
+
+PENDING_SUFFIX = ".pending-load"
+# loads this process is committing right now: another store on the same file must not undo them
+_COMMITTING: set[str] = set()
 
 
 class DuckDBStore(Store):
@@ -20,6 +38,8 @@ class DuckDBStore(Store):
         import ibis
 
         self.path = path
+        # settle a load cut off inside its commit before anyone reads (see the module docstring)
+        self.recovered = settle_pending_load(path) if pending_marker(path).exists() else None
         try:
             self._ibis = ibis.duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
@@ -29,6 +49,10 @@ class DuckDBStore(Store):
             ) from exc
         self.con: duckdb.DuckDBPyConnection = self._ibis.con
         tune_duckdb(self.con)
+
+    @property
+    def pending_marker(self) -> Path:
+        return pending_marker(self.path)
 
     def staging(self) -> duckdb.DuckDBPyConnection:
         return self.con
@@ -43,6 +67,14 @@ class DuckDBStore(Store):
 
     def commit(self, plan: CommitPlan) -> None:
         con = self.con
+        if plan.load_id:
+            rows: dict[str, int] = {}
+            for write in plan.writes:
+                if write.insert_from:
+                    n = con.execute(f"SELECT count(*) FROM {quote(write.insert_from)}").fetchone()
+                    rows[write.table] = rows.get(write.table, 0) + (int(n[0]) if n else 0)
+            _write_marker(self.pending_marker, {"load_id": plan.load_id, "rows": rows, "pid": os.getpid()})
+            _COMMITTING.add(plan.load_id)
         con.execute("BEGIN TRANSACTION")
         try:
             for write in plan.writes:
@@ -58,12 +90,19 @@ class DuckDBStore(Store):
             con.execute("COMMIT")
         except BaseException as exc:
             _rollback(con)
+            self._drop_marker(plan)
             if isinstance(exc, duckdb.OutOfMemoryException):
                 raise EngineError(
                     f"DuckDB ran out of memory while writing the load: {str(exc).splitlines()[0]}",
                     fix="Raise the cap, e.g. WANAMAKER_DUCKDB_MEMORY=8GB, or load the files in smaller batches.",
                 ) from exc
             raise
+        self._drop_marker(plan)
+
+    def _drop_marker(self, plan: CommitPlan) -> None:
+        if plan.load_id:
+            self.pending_marker.unlink(missing_ok=True)
+            _COMMITTING.discard(plan.load_id)
 
     def ibis(self) -> Any:
         return self._ibis
@@ -105,3 +144,85 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ROLLBACK")
     except duckdb.TransactionException:
         pass
+
+
+def pending_marker(path: Path) -> Path:
+    return path.with_name(path.name + PENDING_SUFFIX)
+
+
+def settle_pending_load(path: Path) -> str | None:
+    """Finish what a load cut off inside its commit left behind; say what was done, if anything.
+
+    The load committed when its ``_loads`` row and exactly the rows it meant to insert are all
+    there. Otherwise every row carrying its id goes (its ``_loads`` row too), which restores the
+    state before the load.
+    """
+    marker = pending_marker(path)
+    try:
+        pending = json.loads(marker.read_text(encoding="utf-8"))
+        load_id = str(pending["load_id"])
+        expected = {str(t): int(n) for t, n in pending["rows"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise EngineError(
+            f"cannot read {marker}: {exc}",
+            fix="The file marks a load that was interrupted while committing. Move it aside, check the last "
+            "loads with `wanamaker sql \"SELECT * FROM _loads ORDER BY started_at DESC\"`, and load the "
+            "interrupted load's files again.",
+        ) from exc
+    if load_id in _COMMITTING:  # this process is committing it right now
+        return None
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.IOException as exc:
+        raise EngineError(
+            f"cannot open {path}: {str(exc).splitlines()[0]}",
+            fix="Close the other wanamaker or DuckDB process using this workspace, then retry.",
+        ) from exc
+    try:
+        tables = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_catalog = current_database()").fetchall()}
+        column = {t: "load_id" if t in SYSTEM_TABLES else "_load_id" for t in all_tables() if t in tables}
+
+        def count(table: str) -> int:
+            row = con.execute(f"SELECT count(*) FROM main.{quote(table)} WHERE {quote(column[table])} = ?",
+                              [load_id]).fetchone()
+            return int(row[0]) if row else 0
+
+        whole = all(t in column and count(t) == n for t, n in expected.items())
+        message = None
+        if not whole:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                removed = {t: count(t) for t in column}
+                for table in column:
+                    con.execute(f"DELETE FROM main.{quote(table)} WHERE {quote(column[table])} = ?", [load_id])
+                con.execute("COMMIT")
+            except BaseException:
+                _rollback(con)
+                raise
+            con.execute("CHECKPOINT")
+            parts = ", ".join(f"{n:,} from {t}" for t, n in removed.items() if n)
+            kept = f"removed the rows it had partly written ({parts})" if parts else "none of its rows were kept"
+            message = (f"load {load_id} was cut off while committing; {kept}, so the workspace is as it was "
+                       "before that load. Load its files again.")
+            sys.stderr.write(f"wanamaker: {message}\n")
+    finally:
+        con.close()
+    marker.unlink()
+    return message
+
+
+def _write_marker(path: Path, content: dict[str, Any]) -> None:
+    """Write the pending-load marker durably: a whole file (written aside, then renamed) on disk."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(content, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

@@ -175,7 +175,7 @@ class Loader:
         )
         writes.append(TableWrite("_loads", insert_from="wm_load_row"))
         self.progress("committing")
-        self.store.commit(CommitPlan(writes))
+        self.store.commit(CommitPlan(writes, load_id=self.load_id))
         return result
 
     def _raw_from_retry(self, source: Source, raw_name: str, index: int) -> RawRead:
