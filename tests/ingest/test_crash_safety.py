@@ -180,3 +180,29 @@ def test_pending_load_marker_settles_on_open(workspace: wanamaker.Workspace, tmp
     with pytest.raises(EngineError) as err:
         wanamaker.open(root)
     assert "pending-load" in str(err.value) and "FROM _loads" in (err.value.fix or "")
+
+
+def test_marker_left_after_a_committed_retry_keeps_it(workspace: wanamaker.Workspace, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process killed after COMMIT but before it removed the marker: the load is whole, so the
+    next open keeps it, even a retry, whose quarantine rows keep the ids of the loads that wrote them."""
+    from wanamaker.engine import duckdb_store
+
+    csv = tmp_path / "p.csv"
+    csv.write_text("person_id,created_at\np1,1985-05-01\np2,2026-01-01\n")
+    workspace.load([csv], table="people")
+    cfg = workspace.root / "wanamaker.yml"
+    cfg.write_text(cfg.read_text().replace("min_date: 1990-01-01", "min_date: 1980-01-01"))
+    root = workspace.root
+    workspace.close()
+    with wanamaker.open(root) as ws:
+        monkeypatch.setattr(duckdb_store.DuckDBStore, "_drop_marker", lambda self, plan: None)
+        retry = ws.retry()
+        monkeypatch.undo()
+        before = {t: ws.sql(f"SELECT * FROM {t} ORDER BY 1").to_pylist() for t in ("people", "_quarantine", "_loads")}
+    assert retry.resolved == 1 and (root / "wanamaker.duckdb.pending-load").exists()
+    duckdb_store._COMMITTING.discard(retry.load_id)  # as in a new process
+    with wanamaker.open(root) as ws:
+        after = {t: ws.sql(f"SELECT * FROM {t} ORDER BY 1").to_pylist() for t in ("people", "_quarantine", "_loads")}
+    assert not (root / "wanamaker.duckdb.pending-load").exists()
+    assert after == before and after["_quarantine"][0]["resolved_by"] == retry.load_id

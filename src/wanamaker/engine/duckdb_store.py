@@ -68,10 +68,11 @@ class DuckDBStore(Store):
     def commit(self, plan: CommitPlan) -> None:
         con = self.con
         if plan.load_id:
-            rows: dict[str, int] = {}
+            rows: dict[str, int] = {}  # per table, the rows it gets that carry this load's id
             for write in plan.writes:
                 if write.insert_from:
-                    n = con.execute(f"SELECT count(*) FROM {quote(write.insert_from)}").fetchone()
+                    n = con.execute(f"SELECT count(*) FROM {quote(write.insert_from)} WHERE {quote(_id_column(write.table))} = ?",
+                                    [plan.load_id]).fetchone()
                     rows[write.table] = rows.get(write.table, 0) + (int(n[0]) if n else 0)
             _write_marker(self.pending_marker, {"load_id": plan.load_id, "rows": rows, "pid": os.getpid()})
             _COMMITTING.add(plan.load_id)
@@ -146,6 +147,11 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
+def _id_column(table: str) -> str:
+    """The column holding the id of the load that wrote a row."""
+    return "load_id" if table in SYSTEM_TABLES else "_load_id"
+
+
 def pending_marker(path: Path) -> Path:
     return path.with_name(path.name + PENDING_SUFFIX)
 
@@ -182,7 +188,7 @@ def settle_pending_load(path: Path) -> str | None:
         tables = {r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
             "AND table_catalog = current_database()").fetchall()}
-        column = {t: "load_id" if t in SYSTEM_TABLES else "_load_id" for t in all_tables() if t in tables}
+        column = {t: _id_column(t) for t in all_tables() if t in tables}
 
         def count(table: str) -> int:
             row = con.execute(f"SELECT count(*) FROM main.{quote(table)} WHERE {quote(column[table])} = ?",
@@ -197,6 +203,8 @@ def settle_pending_load(path: Path) -> str | None:
                 removed = {t: count(t) for t in column}
                 for table in column:
                     con.execute(f"DELETE FROM main.{quote(table)} WHERE {quote(column[table])} = ?", [load_id])
+                if "_quarantine" in column:  # a retry's marks on the rows it resolved
+                    con.execute("UPDATE main._quarantine SET resolved_by = NULL WHERE resolved_by = ?", [load_id])
                 con.execute("COMMIT")
             except BaseException:
                 _rollback(con)
