@@ -546,9 +546,11 @@ typedef struct {
     const uint8_t *delta;
     const float *cnt;
     const unsigned char *keep;
+    const double *kept_scale; /* per lane: scale where the row is kept, 0 where it is removed */
 } Op;
 
-/* y = x - keep * (Q x) */
+/* y = x - keep * (Q x); a removed row's lane has kept_scale 0, so its y is x (no branch, and no
+ * read of keep at the row's scattered index) */
 static void apply(const Op *op, const double *x, double *y) {
     const float *cnt = op->cnt;
     const uint8_t *d = op->delta;
@@ -564,7 +566,7 @@ static void apply(const Op *op, const double *x, double *y) {
         }
         for (int l = 0; l < 4; l++) {
             int32_t i = op->perm[4 * c + l];
-            if (i >= 0) y[i] = op->keep[i] ? x[i] - op->scale[4 * c + l] * q[l] : x[i];
+            if (i >= 0) y[i] = x[i] - op->kept_scale[4 * c + l] * q[l];
         }
     }
 }
@@ -592,10 +594,18 @@ static double max_abs(const double *v, Py_ssize_t n) {
 /* Van der Vorst's BiCGSTAB on (I - diag(keep) Q) x = b, stopped when the largest entry of the
  * recurrence's residual is at most atol; returns the iterations (-1 when out of memory) and, in
  * *residual, the largest entry of b - A x computed afresh from x */
-static long solve(const Op *op, const double *b, double *x, double atol, long maxiter, double *residual) {
-    Py_ssize_t n = op->n;
-    double *work = malloc(sizeof(double) * (size_t)(6 * n));
+static long solve(const Op *op_in, const double *b, double *x, double atol, long maxiter, double *residual) {
+    Py_ssize_t n = op_in->n, lanes = 4 * op_in->chunks;
+    double *work = malloc(sizeof(double) * (size_t)(6 * n + lanes));
     if (!work) return -1;
+    Op lane_op = *op_in;
+    double *kept_scale = work + 6 * n;
+    for (Py_ssize_t l = 0; l < lanes; l++) {
+        int32_t i = op_in->perm[l];
+        kept_scale[l] = i >= 0 && op_in->keep[i] ? op_in->scale[l] : 0.0;
+    }
+    lane_op.kept_scale = kept_scale;
+    const Op *op = &lane_op;
     double *r = work, *r_hat = work + n, *p = work + 2 * n, *v = work + 3 * n, *s = work + 4 * n, *t = work + 5 * n;
     apply(op, x, r);
     double rho_new = 0.0;
@@ -703,7 +713,7 @@ static PyObject *bicgstab(PyObject *self, PyObject *args) {
         if (bad) {
             PyErr_SetString(PyExc_ValueError, "bicgstab: arrays do not form a square system");
         } else {
-            Op op = {n, chunks, ptr, perm, col0, b[3].buf, delta, b[5].buf, b[6].buf};
+            Op op = {n, chunks, ptr, perm, col0, b[3].buf, delta, b[5].buf, b[6].buf, NULL};
             long it;
             double residual = 0.0;
             Py_BEGIN_ALLOW_THREADS
