@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,20 +41,14 @@ class DuckDBStore(Store):
 
         self.path = path
         # settle a load cut off inside its commit before anyone reads (see the module docstring)
-        self.recovered = settle_pending_load(path) if pending_marker(path).exists() else None
+        if pending_marker(path).exists():
+            settle_pending_load(path)
         try:
             self._ibis = ibis.duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
-            raise EngineError(
-                f"cannot open {path}: {str(exc).splitlines()[0]}",
-                fix="Close the other wanamaker or DuckDB process using this workspace, then retry.",
-            ) from exc
+            raise _cannot_open(path, exc) from exc
         self.con: duckdb.DuckDBPyConnection = self._ibis.con
         tune_duckdb(self.con)
-
-    @property
-    def pending_marker(self) -> Path:
-        return pending_marker(self.path)
 
     def staging(self) -> duckdb.DuckDBPyConnection:
         return self.con
@@ -74,61 +70,49 @@ class DuckDBStore(Store):
                     n = con.execute(f"SELECT count(*) FROM {quote(write.insert_from)} WHERE {quote(_id_column(write.table))} = ?",
                                     [plan.load_id]).fetchone()
                     rows[write.table] = rows.get(write.table, 0) + (int(n[0]) if n else 0)
-            _write_marker(self.pending_marker, {"load_id": plan.load_id, "rows": rows, "pid": os.getpid()})
+            _write_marker(pending_marker(self.path), {"load_id": plan.load_id, "rows": rows})
             _COMMITTING.add(plan.load_id)
-        con.execute("BEGIN TRANSACTION")
         try:
-            for write in plan.writes:
-                target = f"main.{quote(write.table)}"
-                if write.delete_from:
-                    con.execute(
-                        f"DELETE FROM {target} AS t USING {quote(write.delete_from)} AS d "
-                        f"WHERE {key_match(write.table, 't', 'd')}"
-                    )
-                if write.insert_from:
-                    cols = select_list(write.table)
-                    con.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {quote(write.insert_from)}")
-            con.execute("COMMIT")
-        except BaseException as exc:
-            _rollback(con)
+            with _transaction(con):
+                for write in plan.writes:
+                    target = f"main.{quote(write.table)}"
+                    if write.delete_from:
+                        con.execute(
+                            f"DELETE FROM {target} AS t USING {quote(write.delete_from)} AS d "
+                            f"WHERE {key_match(write.table, 't', 'd')}"
+                        )
+                    if write.insert_from:
+                        cols = select_list(write.table)
+                        con.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {quote(write.insert_from)}")
+        except duckdb.OutOfMemoryException as exc:
+            raise EngineError(
+                f"DuckDB ran out of memory while writing the load: {str(exc).splitlines()[0]}",
+                fix="Raise the cap, e.g. WANAMAKER_DUCKDB_MEMORY=8GB, or load the files in smaller batches.",
+            ) from exc
+        finally:  # committed or rolled back: the marker has done its work
             self._drop_marker(plan)
-            if isinstance(exc, duckdb.OutOfMemoryException):
-                raise EngineError(
-                    f"DuckDB ran out of memory while writing the load: {str(exc).splitlines()[0]}",
-                    fix="Raise the cap, e.g. WANAMAKER_DUCKDB_MEMORY=8GB, or load the files in smaller batches.",
-                ) from exc
-            raise
-        self._drop_marker(plan)
 
     def _drop_marker(self, plan: CommitPlan) -> None:
         if plan.load_id:
-            self.pending_marker.unlink(missing_ok=True)
+            pending_marker(self.path).unlink(missing_ok=True)
             _COMMITTING.discard(plan.load_id)
 
     def ibis(self) -> Any:
         return self._ibis
 
     def list_tables(self) -> list[str]:
-        rows = self.con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-            "AND table_catalog = current_database() ORDER BY table_name"
-        ).fetchall()
-        return [r[0] for r in rows]
+        return _tables(self.con)
 
     def write_result(self, name: str, data: pa.Table, mode: Literal["append", "replace"]) -> None:
         con = self.con
         con.register("_wm_result", data)
-        con.execute("BEGIN TRANSACTION")
         try:
-            exists = name in self.list_tables()
-            if mode == "replace" or not exists:
-                con.execute(f"CREATE OR REPLACE TABLE main.{quote(name)} AS SELECT * FROM _wm_result")
-            else:
-                con.execute(f"INSERT INTO main.{quote(name)} BY NAME SELECT * FROM _wm_result")
-            con.execute("COMMIT")
-        except BaseException:
-            _rollback(con)
-            raise
+            with _transaction(con):
+                exists = name in self.list_tables()
+                if mode == "replace" or not exists:
+                    con.execute(f"CREATE OR REPLACE TABLE main.{quote(name)} AS SELECT * FROM _wm_result")
+                else:
+                    con.execute(f"INSERT INTO main.{quote(name)} BY NAME SELECT * FROM _wm_result")
         finally:
             con.unregister("_wm_result")
 
@@ -137,6 +121,33 @@ class DuckDBStore(Store):
 
     def close(self) -> None:
         self._ibis.disconnect()
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: committed when the block ends, rolled back when it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        _rollback(con)
+        raise
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+        "AND table_catalog = current_database() ORDER BY table_name"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _cannot_open(path: Path, exc: Exception) -> EngineError:
+    return EngineError(
+        f"cannot open {path}: {str(exc).splitlines()[0]}",
+        fix="Close the other wanamaker or DuckDB process using this workspace, then retry.",
+    )
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -180,14 +191,9 @@ def settle_pending_load(path: Path) -> str | None:
     try:
         con = duckdb.connect(str(path))
     except duckdb.IOException as exc:
-        raise EngineError(
-            f"cannot open {path}: {str(exc).splitlines()[0]}",
-            fix="Close the other wanamaker or DuckDB process using this workspace, then retry.",
-        ) from exc
+        raise _cannot_open(path, exc) from exc
     try:
-        tables = {r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-            "AND table_catalog = current_database()").fetchall()}
+        tables = set(_tables(con))
         column = {t: _id_column(t) for t in all_tables() if t in tables}
 
         def count(table: str) -> int:
@@ -198,17 +204,12 @@ def settle_pending_load(path: Path) -> str | None:
         whole = all(t in column and count(t) == n for t, n in expected.items())
         message = None
         if not whole:
-            con.execute("BEGIN TRANSACTION")
-            try:
+            with _transaction(con):
                 removed = {t: count(t) for t in column}
                 for table in column:
                     con.execute(f"DELETE FROM main.{quote(table)} WHERE {quote(column[table])} = ?", [load_id])
                 if "_quarantine" in column:  # a retry's marks on the rows it resolved
                     con.execute("UPDATE main._quarantine SET resolved_by = NULL WHERE resolved_by = ?", [load_id])
-                con.execute("COMMIT")
-            except BaseException:
-                _rollback(con)
-                raise
             con.execute("CHECKPOINT")
             parts = ", ".join(f"{n:,} from {t}" for t, n in removed.items() if n)
             kept = f"removed the rows it had partly written ({parts})" if parts else "none of its rows were kept"
