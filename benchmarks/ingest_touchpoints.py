@@ -66,9 +66,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
     args = parser.parse_args()
     rows = 20_000 if args.smoke else args.rows
+    args.data.mkdir(parents=True, exist_ok=True)  # benchmarks/data/ is not in git: a fresh clone has none
     work = Path(tempfile.mkdtemp(prefix="wanamaker-ingest-bench-", dir=args.data))
     try:
-        args.data.mkdir(parents=True, exist_ok=True)
         csv_path = args.data / f"touchpoints_{rows}.csv"
         if not csv_path.exists():
             make_csv(csv_path, rows)

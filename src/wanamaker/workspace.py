@@ -166,8 +166,9 @@ class Workspace:
 
         self._writable()
         resolved = resolve_mapping(table, mapping, preset)
-        loader = Loader(self.store, self.config, upsert=upsert, dry_run=dry_run, progress=progress)
-        result = loader.load_files(files, table, resolved)
+        with self.store.load_lock():
+            loader = Loader(self.store, self.config, upsert=upsert, dry_run=dry_run, progress=progress)
+            result = loader.load_files(files, table, resolved)
         del strict  # the CLI turns quarantined rows into exit 1 under --strict
         return result
 
@@ -177,8 +178,9 @@ class Workspace:
         from wanamaker.ingest.pipeline import Loader
 
         self._writable()
-        loader = Loader(self.store, self.config, dry_run=dry_run, retry=True, progress=progress)
-        return loader.retry_quarantine(table)
+        with self.store.load_lock():
+            loader = Loader(self.store, self.config, dry_run=dry_run, retry=True, progress=progress)
+            return loader.retry_quarantine(table)
 
     # ----------------------------------------------------------------- analyses
     def funnel(self, **options: Any) -> Any:

@@ -8,6 +8,8 @@ in one atomic step (:meth:`Store.commit`).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -67,6 +69,12 @@ class Store(ABC):
     @abstractmethod
     def query_arrow(self, sql: str) -> pa.Table:
         """Run read-only SQL in the engine's own dialect."""
+
+    @contextmanager
+    def load_lock(self) -> Iterator[None]:
+        """Held for the whole of a load (validation and commit), so two loads of one workspace run one
+        after the other and the second sees the first's rows. DuckDB's file lock already gives this."""
+        yield
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass
