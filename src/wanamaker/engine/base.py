@@ -95,6 +95,16 @@ def tune_duckdb(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"SET temp_directory = '{os.path.join(tempfile.gettempdir(), 'wanamaker-spill')}'")
 
 
+def lock_down(con: duckdb.DuckDBPyConnection) -> None:
+    """No file, network or extension access from SQL on ``con`` from now on, and no way to turn it back
+    on: DuckDB cannot re-enable external access in a running database, and the locked configuration
+    refuses every later SET or PRAGMA that changes a setting (DESIGN "Security model")."""
+    for setting in ("enable_external_access", "allow_community_extensions", "autoload_known_extensions",
+                    "autoinstall_known_extensions"):
+        con.execute(f"SET {setting} = false")
+    con.execute("SET lock_configuration = true")
+
+
 def key_match(table: str, left: str, right: str) -> str:
     return " AND ".join(f"{left}.{quote(k)} = {right}.{quote(k)}" for k in key_of(table))
 

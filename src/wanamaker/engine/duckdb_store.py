@@ -1,4 +1,12 @@
-"""DuckDB: the embedded default. Staging and target share one connection; a load is one transaction.
+"""DuckDB: the embedded default. Two connections: the workspace and a staging database; a load is one
+transaction on the workspace.
+
+The **workspace connection** (the database file) is tuned at open and then locked down: external
+access off (no file, network or extension access from SQL) and the configuration locked, so nothing
+run on it later (an analysis, ``wanamaker sql``, ``Workspace.sql``) can read a host file or turn that
+back on. Input files are read and validated in a separate **in-memory staging** database, the only
+connection that touches the file system; the target's rows reach staging, and clean rows reach the
+workspace, through Arrow.
 
 A load's transaction is guarded by a *pending-load marker*, a small file beside the database
 (``wanamaker.duckdb.pending-load``) that names the load and how many rows it inserts into each
@@ -24,8 +32,9 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
-from wanamaker.engine.base import CommitPlan, Store, key_match, select_list, tune_duckdb
-from wanamaker.engine.tables import SYSTEM_TABLES, all_tables, create_sql, quote
+from wanamaker.engine.base import CommitPlan, Store, key_match, lock_down, select_list, tune_duckdb
+from wanamaker.engine.faults import duckdb_open_error, raise_fault
+from wanamaker.engine.tables import SYSTEM_TABLES, all_tables, create_sql, key_of, quote
 from wanamaker.errors import EngineError
 
 PENDING_SUFFIX = ".pending-load"
@@ -45,50 +54,72 @@ class DuckDBStore(Store):
             settle_pending_load(path)
         try:
             self._ibis = ibis.duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            raise _cannot_open(path, exc) from exc
+        except duckdb.Error as exc:
+            raise duckdb_open_error(path, exc) from exc
         self.con: duckdb.DuckDBPyConnection = self._ibis.con
         tune_duckdb(self.con)
+        lock_down(self.con)
+        self._staging: duckdb.DuckDBPyConnection | None = None
 
     def staging(self) -> duckdb.DuckDBPyConnection:
-        return self.con
+        """An in-memory DuckDB for reading and validating files, separate from the workspace."""
+        if self._staging is None:
+            self._staging = duckdb.connect()
+            tune_duckdb(self._staging)
+        return self._staging
 
     def ensure_tables(self) -> None:
-        for table in all_tables():
-            self.con.execute(create_sql(table, "duckdb"))
+        try:
+            for table in all_tables():
+                self.con.execute(create_sql(table, "duckdb"))
+        except duckdb.Error as exc:
+            raise_fault(exc, self.path)
+            raise
 
     def expose(self, table: str, as_name: str, columns: list[str] | None = None) -> None:
+        """Copy the target's rows of ``table`` (only ``columns``) into a staging TEMP table, through Arrow."""
         cols = ", ".join(quote(c) for c in columns) if columns else "*"
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(as_name)} AS SELECT {cols} FROM main.{quote(table)}")
+        reader = self.con.execute(f"SELECT {cols} FROM main.{quote(table)}").fetch_record_batch()
+        staging = self.staging()
+        staging.register("_wm_exposed", reader)
+        try:
+            staging.execute(f"CREATE OR REPLACE TEMP TABLE {quote(as_name)} AS SELECT * FROM _wm_exposed")
+        finally:
+            staging.unregister("_wm_exposed")
 
     def commit(self, plan: CommitPlan) -> None:
-        con = self.con
+        con, staging = self.con, self.staging()
         if plan.load_id:
             rows: dict[str, int] = {}  # per table, the rows it gets that carry this load's id
             for write in plan.writes:
                 if write.insert_from:
-                    n = con.execute(f"SELECT count(*) FROM {quote(write.insert_from)} WHERE {quote(_id_column(write.table))} = ?",
-                                    [plan.load_id]).fetchone()
+                    n = staging.execute(f"SELECT count(*) FROM {quote(write.insert_from)} "
+                                        f"WHERE {quote(_id_column(write.table))} = ?", [plan.load_id]).fetchone()
                     rows[write.table] = rows.get(write.table, 0) + (int(n[0]) if n else 0)
-            _write_marker(pending_marker(self.path), {"load_id": plan.load_id, "rows": rows})
+            try:
+                _write_marker(pending_marker(self.path), {"load_id": plan.load_id, "rows": rows})
+            except OSError as exc:
+                raise_fault(exc, pending_marker(self.path))
+                raise
             _COMMITTING.add(plan.load_id)
         try:
             with _transaction(con):
                 for write in plan.writes:
                     target = f"main.{quote(write.table)}"
                     if write.delete_from:
-                        con.execute(
-                            f"DELETE FROM {target} AS t USING {quote(write.delete_from)} AS d "
-                            f"WHERE {key_match(write.table, 't', 'd')}"
-                        )
+                        keys = ", ".join(quote(k) for k in key_of(write.table))
+                        with _from_staging(staging, con, f"SELECT DISTINCT {keys} FROM {quote(write.delete_from)}",
+                                           "_wm_delete") as name:
+                            con.execute(f"DELETE FROM {target} AS t USING {name} AS d "
+                                        f"WHERE {key_match(write.table, 't', 'd')}")
                     if write.insert_from:
                         cols = select_list(write.table)
-                        con.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {quote(write.insert_from)}")
-        except duckdb.OutOfMemoryException as exc:
-            raise EngineError(
-                f"DuckDB ran out of memory while writing the load: {str(exc).splitlines()[0]}",
-                fix="Raise the cap, e.g. WANAMAKER_DUCKDB_MEMORY=8GB, or load the files in smaller batches.",
-            ) from exc
+                        with _from_staging(staging, con, f"SELECT {cols} FROM {quote(write.insert_from)}",
+                                           "_wm_insert") as name:
+                            con.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {name}")
+        except (duckdb.Error, OSError, MemoryError) as exc:
+            raise_fault(exc, self.path)
+            raise
         finally:  # committed or rolled back: the marker has done its work
             self._drop_marker(plan)
 
@@ -120,7 +151,21 @@ class DuckDBStore(Store):
         return self.con.execute(sql).fetch_arrow_table()
 
     def close(self) -> None:
+        if self._staging is not None:
+            self._staging.close()
+            self._staging = None
         self._ibis.disconnect()
+
+
+@contextmanager
+def _from_staging(staging: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, query: str,
+                  name: str) -> Iterator[str]:
+    """The rows of ``query`` in staging, readable on the workspace connection as ``name`` (streamed as Arrow)."""
+    con.register(name, staging.execute(query).fetch_record_batch())
+    try:
+        yield name
+    finally:
+        con.unregister(name)
 
 
 @contextmanager
@@ -141,13 +186,6 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
         "AND table_catalog = current_database() ORDER BY table_name"
     ).fetchall()
     return [r[0] for r in rows]
-
-
-def _cannot_open(path: Path, exc: Exception) -> EngineError:
-    return EngineError(
-        f"cannot open {path}: {str(exc).splitlines()[0]}",
-        fix="Close the other wanamaker or DuckDB process using this workspace, then retry.",
-    )
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -190,8 +228,8 @@ def settle_pending_load(path: Path) -> str | None:
         return None
     try:
         con = duckdb.connect(str(path))
-    except duckdb.IOException as exc:
-        raise _cannot_open(path, exc) from exc
+    except duckdb.Error as exc:
+        raise duckdb_open_error(path, exc) from exc
     try:
         tables = set(_tables(con))
         column = {t: _id_column(t) for t in all_tables() if t in tables}

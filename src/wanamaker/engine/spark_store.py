@@ -8,18 +8,24 @@ Loads start no JVM; the Spark session is started only for analyses (:meth:`Spark
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
+import sys
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
 
-from wanamaker.engine.base import CommitPlan, Store, key_match, select_list, tune_duckdb
+from wanamaker.engine.base import CommitPlan, Store, key_match, lock_down, select_list, tune_duckdb
 from wanamaker.engine.tables import all_tables, columns_of, quote, sql_type
+from wanamaker.errors import EngineError
 
 MANIFEST = "_manifest.json"
 _SESSION: Any = None
@@ -56,8 +62,45 @@ class SparkStore(Store):
         self.master = master
         self._duck = duckdb.connect()
         tune_duckdb(self._duck)
+        self._reader: duckdb.DuckDBPyConnection | None = None
         self._ibis_backend: Any = None
         self._registered: dict[str, str] = {}
+
+    # ---------------------------------------------------------------- locks
+    @contextmanager
+    def _flock(self, name: str, what: str) -> Iterator[None]:
+        """An exclusive lock on ``warehouse/name`` (released by the kernel if the process dies)."""
+        self.warehouse.mkdir(parents=True, exist_ok=True)
+        with open(self.warehouse / name, "a+") as fh:
+            deadline = time.monotonic() + float(os.environ.get("WANAMAKER_LOCK_TIMEOUT", "600"))
+            told = False
+            while True:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise EngineError(
+                            f"another process has held {what} of {self.warehouse} for too long.",
+                            fix="Wait for the other wanamaker command to finish (or raise WANAMAKER_LOCK_TIMEOUT, "
+                                "in seconds), then run the command again.",
+                            code="database_locked",
+                        ) from None
+                    if not told:
+                        sys.stderr.write(f"wanamaker: waiting for another process holding {what}...\n")
+                        told = True
+                    time.sleep(0.2)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    @contextmanager
+    def load_lock(self) -> Iterator[None]:
+        """Loads of one warehouse run one after the other (a lock file beside the manifest), so the second
+        validates against the first's rows; the manifest itself is replaced under a lock of its own."""
+        with self._flock(".load.lock", "the load lock"):
+            yield
 
     # ---------------------------------------------------------------- manifest
     def manifest(self) -> dict[str, Any]:
@@ -72,16 +115,19 @@ class SparkStore(Store):
         return str(self.warehouse / folder / "*.parquet")
 
     def _write_manifest(self, tables: dict[str, str]) -> None:
-        current = self.manifest()
-        live: dict[str, str] = {**current["tables"], **tables}
-        new = {"version": int(current["version"]) + 1, "tables": live}
-        tmp = self.warehouse / f".{MANIFEST}.{uuid.uuid4().hex}"
-        with open(tmp, "w") as fh:
-            json.dump(new, fh, indent=1, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.warehouse / MANIFEST)
-        self._collect_garbage(live)
+        """Switch ``tables`` to their new folders in one atomic replace; read-modify-write under a lock, so
+        two writers (a load and an analysis writing its result) never lose each other's tables."""
+        with self._flock(".manifest.lock", "the manifest"):
+            current = self.manifest()
+            live: dict[str, str] = {**current["tables"], **tables}
+            new = {"version": int(current["version"]) + 1, "tables": live}
+            tmp = self.warehouse / f".{MANIFEST}.{uuid.uuid4().hex}"
+            with open(tmp, "w") as fh:
+                json.dump(new, fh, indent=1, sort_keys=True)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.warehouse / MANIFEST)
+            self._collect_garbage(live)
 
     def _collect_garbage(self, live: dict[str, str]) -> None:
         """Keep the live version of each table and the one before it; remove older ones."""
@@ -202,13 +248,19 @@ class SparkStore(Store):
             raise
 
     def query_arrow(self, sql: str) -> pa.Table:
-        """Read-only SQL, answered by DuckDB over the manifest's Parquet (no JVM needed)."""
+        """Read-only SQL, answered by DuckDB over the manifest's Parquet (no JVM needed), on a connection
+        that may read only the warehouse folder (external access off, configuration locked)."""
+        if self._reader is None:
+            self._reader = duckdb.connect()
+            tune_duckdb(self._reader)
+            self._reader.execute("SET allowed_directories = ?", [[str(self.warehouse.resolve()) + os.sep]])
+            lock_down(self._reader)
         for table, folder in self.manifest()["tables"].items():
-            self._duck.execute(
-                f"CREATE OR REPLACE TEMP VIEW {quote(table)} AS SELECT * FROM "
-                f"read_parquet('{self.warehouse / folder / '*.parquet'}')"
-            )
-        return self._duck.execute(sql).fetch_arrow_table()
+            files = str((self.warehouse / folder).resolve() / "*.parquet").replace("'", "''")
+            self._reader.execute(f"CREATE OR REPLACE TEMP VIEW {quote(table)} AS SELECT * FROM read_parquet('{files}')")
+        return self._reader.execute(sql).fetch_arrow_table()
 
     def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
         self._duck.close()
