@@ -3,21 +3,27 @@
 Grammar (DESIGN "Ingest"): top-level keys are target tables; under each, a target column takes a
 source column name, ``{const: V}``, ``{sql: EXPR}``, ``{unpivot: label|value}`` or
 ``{column: NAME, format: ..., tz: ..., values: {...}, default: ...}``; a table may also take
-``where:`` (a DuckDB SQL filter over source columns) and ``unpivot:`` (source column -> label: one
-candidate row per listed column whose cell is not empty).
+``where:`` (a filter over source columns) and ``unpivot:`` (source column -> label: one candidate row
+per listed column whose cell is not empty). A top-level ``encoding:`` names the files' text encoding.
+``sql:`` and ``where:`` are parsed and checked here (:mod:`wanamaker.ingest.expressions`), so a mapping
+that holds anything but one allowed scalar expression is refused with its line before any file is read.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from sqlglot import exp
+
 from wanamaker.config.issues import ConfigIssue, did_you_mean, raise_if_any
 from wanamaker.config.yamlio import load_yaml
 from wanamaker.errors import ConfigError, InputFileError, UsageError
+from wanamaker.ingest.expressions import ExpressionError, columns_of, parse_expression
 from wanamaker.schema.contracts import TABLES, contract
 
 _SPEC_KEYS = {"column", "const", "sql", "unpivot", "format", "tz", "values", "default"}
@@ -33,8 +39,12 @@ class ColumnSpec:
     tz: str | None = None
     values: tuple[tuple[str, str], ...] = ()
     default: str | None = None
+    expr: exp.Expression | None = field(default=None, compare=False)  # the checked tree of ``sql``
+    line: int = 0  # where it is written in the mapping file
 
     def sources(self) -> list[str]:
+        if self.expr is not None:
+            return sorted(columns_of(self.expr))
         return [self.column] if self.column else []
 
 
@@ -42,8 +52,10 @@ class ColumnSpec:
 class TableMapping:
     table: str
     columns: dict[str, ColumnSpec]
-    where: str | None = None
+    where: exp.Expression | None = field(default=None, compare=False)  # the checked tree of ``where:``
     unpivot: tuple[tuple[str, str], ...] = ()
+    where_line: int = 0
+    path: str = ""  # the mapping file, for messages
 
 
 @dataclass
@@ -52,6 +64,7 @@ class Mapping:
     origin: str  # "table:people", "preset:hubspot-contacts", "map:/abs/path.yml"
     text: str = ""
     optional_sources: set[str] = field(default_factory=set)
+    encoding: str | None = None  # the files' encoding, when the mapping names it
 
     @property
     def target_tables(self) -> list[str]:
@@ -72,10 +85,18 @@ def parse_mapping(path: Path, text: str | None = None, origin: str | None = None
         issues.append(ConfigIssue(code, path, doc.line_of(loc), where, message, fix))
 
     tables: list[TableMapping] = []
+    encoding: str | None = None
     if not isinstance(doc.data, dict) or not doc.data:
         problem((), "empty_mapping", "a mapping needs at least one target table.", "Start with e.g. `people:`.")
         raise_if_any(issues, f"Mapping {path}")
     for table, body in doc.data.items():
+        if table == "encoding":
+            try:
+                encoding = codecs.lookup(str(body)).name
+            except LookupError:
+                problem((table,), "unknown_encoding", f"'{body}' is not an encoding Python knows.",
+                        "Write e.g. encoding: utf-8, cp1252 or latin-1.")
+            continue
         if table not in TABLES:
             problem((table,), "unknown_table", f"'{table}' is not a wanamaker table.{did_you_mean(table, set(TABLES))}",
                     f"Use one of: {', '.join(TABLES)}.")
@@ -85,7 +106,9 @@ def parse_mapping(path: Path, text: str | None = None, origin: str | None = None
             continue
         contract = TABLES[table]
         columns: dict[str, ColumnSpec] = {}
-        where = body.get("where")
+        where: exp.Expression | None = None
+        if body.get("where") is not None:
+            where = _expression(str(body["where"]), (table, "where"), problem)
         unpivot: tuple[tuple[str, str], ...] = ()
         if "unpivot" in body:
             raw = body["unpivot"]
@@ -105,6 +128,11 @@ def parse_mapping(path: Path, text: str | None = None, origin: str | None = None
             parsed = _parse_spec(spec, (table, target), problem)
             if parsed is None:
                 continue
+            if parsed.sql is not None:
+                tree = _expression(parsed.sql, (table, target, "sql"), problem)
+                if tree is None:
+                    continue
+                parsed = ColumnSpec(**{**parsed.__dict__, "expr": tree, "line": doc.line_of((table, target))})
             if parsed.unpivot and not unpivot:
                 problem((table, target), "unpivot_missing", "refers to unpivot but the table has no `unpivot:`.",
                         "Add `unpivot: {Source Column: label}` to the table.")
@@ -115,9 +143,19 @@ def parse_mapping(path: Path, text: str | None = None, origin: str | None = None
             if required not in columns and not (contract.derived_key and required in contract.key):
                 problem((table,), "required_unmapped", f"required column '{required}' of {table} is not mapped.",
                         f"Add `{required}: <source column>` under {table}.")
-        tables.append(TableMapping(table, columns, str(where) if where else None, unpivot))
+        tables.append(TableMapping(table, columns, where, unpivot, doc.line_of((table, "where")), str(path)))
     raise_if_any(issues, f"Mapping {path}")
-    return Mapping(tables, origin or f"map:{path.resolve()}", doc.path.read_text() if text is None else text)
+    return Mapping(tables, origin or f"map:{path.resolve()}", doc.path.read_text() if text is None else text,
+                   encoding=encoding)
+
+
+def _expression(text: str, loc: tuple[str, ...], problem: Any) -> exp.Expression | None:
+    """The checked tree of an expression, or None after reporting why it is refused."""
+    try:
+        return parse_expression(text)
+    except ExpressionError as exc:
+        problem(loc, "bad_expression", f"{exc.message}.", exc.fix)
+        return None
 
 
 def _parse_spec(spec: Any, loc: tuple[str, str], problem: Any) -> ColumnSpec | None:
@@ -200,9 +238,21 @@ def check_sources(mapping: TableMapping, headers: list[str], display: str) -> li
     warnings: list[str] = []
     missing_required: list[str] = []
     contract = TABLES[mapping.table]
+    # in expressions, _label and _value stand for the unpivoted label and cell when the file has no such column
+    stand_ins = {"_label", "_value"} if mapping.unpivot else set()
+    if mapping.where is not None:
+        missing = sorted(columns_of(mapping.where) - present - stand_ins)
+        if missing:
+            raise InputFileError(
+                f"{display} has no column {', '.join(repr(m) for m in missing)}, which the `where:` of "
+                f"{mapping.table} (mapping {mapping.path}:{mapping.where_line}) reads."
+                f"{did_you_mean(missing[0], present)}",
+                fix="Fix the column name in the mapping's where:, or export the file with that column.",
+                code="missing_required_column",
+            )
     for target, spec in mapping.columns.items():
         for source in spec.sources():
-            if source in present:
+            if source in present or source in stand_ins:
                 continue
             hint = did_you_mean(source, present)
             if target in contract.required:

@@ -22,7 +22,7 @@ import duckdb
 from wanamaker.config.models import WorkspaceConfig
 from wanamaker.engine.base import CommitPlan, Store, TableWrite
 from wanamaker.engine.tables import columns_of, quote
-from wanamaker.errors import IntegrityError, UsageError
+from wanamaker.errors import InputFileError, IntegrityError, UsageError
 from wanamaker.ingest import sqlgen
 from wanamaker.ingest.mapping import (
     Mapping,
@@ -32,11 +32,13 @@ from wanamaker.ingest.mapping import (
     table_mapping,
     unmatched_headers,
 )
-from wanamaker.ingest.readers import PreparedFile, RawRead, prepare, read_raw
+from wanamaker.ingest.readers import PreparedFile, RawRead, prepare, read_raw, staging_names
 from wanamaker.ingest.report import FileCounts, LoadResult, TableReport
 from wanamaker.schema.contracts import TABLES, contract
 
 Progress = Callable[[str], None]
+# reason codes of lines the reader could not turn into a row: --retry has no columns to map again
+READER_CODES = ("malformed_row", "bad_encoding", "line_too_long")
 
 
 @dataclass
@@ -58,12 +60,13 @@ def _order(tables: list[str]) -> list[str]:
 
 class Loader:
     def __init__(self, store: Store, config: WorkspaceConfig, *, upsert: bool = False, dry_run: bool = False,
-                 retry: bool = False, progress: Progress | None = None) -> None:
+                 retry: bool = False, progress: Progress | None = None, encoding: str | None = None) -> None:
         self.store = store
         self.config = config
         self.upsert = upsert
         self.dry_run = dry_run
         self.retry = retry
+        self.encoding = encoding
         self.con: duckdb.DuckDBPyConnection = store.staging()
         self.progress = progress or (lambda _msg: None)
         self.load_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
@@ -84,10 +87,12 @@ class Loader:
             raise UsageError("no files to load.", fix="Name one or more files, or use --retry.")
         sources: list[Source] = []
         try:
+            encoding = self.encoding or (mapping.encoding if mapping else None)
             for path in files:
                 self.progress(f"reading {path}")
-                prepared = prepare(Path(path))
+                prepared = prepare(Path(path), encoding)
                 sources.append(Source(str(path), prepared.sha256, prepared=prepared))
+                self.warnings.extend(prepared.notes)
             origin = f"table:{table}" if table else (mapping.origin if mapping else "")
             return self._run(sources, table, mapping, origin)
         finally:
@@ -98,7 +103,8 @@ class Loader:
     def retry_quarantine(self, table: str | None) -> LoadResult:
         """Re-read the rows now in quarantine with the current mapping and config."""
         self.store.expose("_quarantine", "wm_q_all")
-        where = "resolved_by IS NULL AND reason_code <> 'malformed_row'"
+        # lines that never parsed as a row have no columns to map again
+        where = f"resolved_by IS NULL AND reason_code NOT IN ({', '.join(sqlgen.lit(c) for c in READER_CODES)})"
         if table:
             contract(table)
             where += f" AND table_name = {sqlgen.lit(table)}"
@@ -179,28 +185,29 @@ class Loader:
         return result
 
     def _raw_from_retry(self, source: Source, raw_name: str, index: int) -> RawRead:
+        """The quarantined source rows of one file, back in a raw table of staging columns ``c1``..``cN``."""
         con = self.con
-        records = []
+        records: list[tuple[int, dict[str, Any]]] = []
         seen: set[int] = set()
         for line, _part, raw in source.retry_rows:
             if line in seen:
                 continue
             seen.add(line)
-            data = json.loads(raw)
-            records.append((line, data))
+            records.append((line, json.loads(raw)))
         headers: list[str] = []
         for _, data in records:
             for key in data:
                 if key not in headers:
                     headers.append(key)
-        cols = ", ".join(f"{quote(h)} VARCHAR" for h in headers)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {raw_name} ({cols}{', ' if cols else ''}_file INTEGER, _line BIGINT)")
+        columns = staging_names(headers)
+        cols = "".join(f"{quote(c)} VARCHAR, " for c in columns.values())
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {raw_name} ({cols}_file INTEGER, _line BIGINT)")
         con.executemany(
-            f"INSERT INTO {raw_name} VALUES ({', '.join('?' for _ in headers)}{', ' if headers else ''}?, ?)",
+            f"INSERT INTO {raw_name} VALUES ({'?, ' * len(headers)}?, ?)",
             [[None if data.get(h) is None else str(data.get(h)) for h in headers] + [index, line]
              for line, data in records],
         )
-        return RawRead(headers=headers, rows=len(records))
+        return RawRead(headers=headers, rows=len(records), columns=columns)
 
     def _table_mappings(self, sources: list[Source], reads: list[RawRead], table: str | None,
                         mapping: Mapping | None) -> list[TableMapping]:
@@ -233,11 +240,11 @@ class Loader:
             if tm.unpivot:
                 for src_col, label in tm.unpivot:
                     if src_col in read.headers:
-                        selects.append(sqlgen.candidate_select(tm, read.headers, raw, label, src_col, self.utm))
+                        selects.append(sqlgen.candidate_select(tm, read.columns, raw, label, src_col, self.utm))
             else:
-                selects.append(sqlgen.candidate_select(tm, read.headers, raw, None, None, self.utm))
+                selects.append(sqlgen.candidate_select(tm, read.columns, raw, None, None, self.utm))
         if not selects:
-            selects.append(f"SELECT * FROM ({sqlgen.candidate_select(tm, [], 'wm_raw_0', None, None)}) WHERE false")
+            selects.append(f"SELECT * FROM ({sqlgen.candidate_select(tm, {}, 'wm_raw_0', None, None)}) WHERE false")
         cand = f"({' UNION ALL '.join(selects)})"
         retry_set = ""
         if self.retry:
@@ -249,10 +256,11 @@ class Loader:
                     f"AND r._line = c._line AND r._part = c._part))")
             retry_set = "wm_retry_set"
         # malformed lines: one candidate for this table each
-        rejects = [(i, line, text, msg) for i, read in enumerate(reads) for line, text, msg in read.rejects]
-        con.execute("CREATE OR REPLACE TEMP TABLE wm_rejects (_file INTEGER, _line BIGINT, raw VARCHAR, msg VARCHAR)")
+        rejects = [(i, line, text, msg, code) for i, read in enumerate(reads) for line, text, msg, code in read.rejects]
+        con.execute("CREATE OR REPLACE TEMP TABLE wm_rejects (_file INTEGER, _line BIGINT, raw VARCHAR, msg VARCHAR, "
+                    "code VARCHAR)")
         if rejects:
-            con.executemany("INSERT INTO wm_rejects VALUES (?, ?, ?, ?)", rejects)
+            con.executemany("INSERT INTO wm_rejects VALUES (?, ?, ?, ?, ?)", rejects)
 
         # previously quarantined from the same file content and line (not on retry)
         any_q = not self.retry and bool(con.execute(
@@ -276,7 +284,10 @@ class Loader:
         tkeys = ", ".join(quote("__t_" + k) for k in c.key)
         step3 = f"SELECT *, CASE WHEN _pre IS NULL THEN {sqlgen.row_hash_expr(t, '__t_')} END AS _row_hash FROM ({step2})"
         key_txt = sqlgen.key_text_expr(t, "__t_")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT * EXCLUDE (_pre), _pre AS _bucket FROM ({step3})")
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT * EXCLUDE (_pre), _pre AS _bucket FROM ({step3})")
+        except duckdb.Error as exc:
+            raise _expression_failed(tm, exc) from exc
         # a key seen twice in this load: the first occurrence wins (found by a hash aggregate, then
         # ordered only where it matters)
         con.execute(
@@ -299,7 +310,7 @@ class Loader:
             )
         self._orphans(tm, typed)
         self._against_target(tm, typed)
-        return self._buckets(tm, typed, sources, origin, retry_set)
+        return self._buckets(tm, typed, sources, reads, origin, retry_set)
 
     def _orphans(self, tm: TableMapping, typed: str) -> None:
         con = self.con
@@ -354,7 +365,8 @@ class Loader:
             f"FROM wm_existing_{t} AS e WHERE x._bucket IS NULL AND {match}"
         )
 
-    def _buckets(self, tm: TableMapping, typed: str, sources: list[Source], origin: str, retry_set: str
+    def _buckets(self, tm: TableMapping, typed: str, sources: list[Source], reads: list[RawRead], origin: str,
+                 retry_set: str
                  ) -> tuple[TableReport, list[TableWrite], int]:
         con = self.con
         t = tm.table
@@ -371,7 +383,7 @@ class Loader:
             con.execute(f"CREATE OR REPLACE TEMP TABLE wm_del_{t} AS SELECT DISTINCT {keys} FROM wm_load_{t}")
         # quarantine: invalid candidates and malformed lines; raw = the source row as JSON
         any_bad = bool(con.execute(f"SELECT 1 FROM {typed} WHERE _bucket = 'quarantined' LIMIT 1").fetchall())
-        raw_json = (self._raw_json_sql(typed, sources) if any_bad
+        raw_json = (self._raw_json_sql(typed, reads) if any_bad
                     else "SELECT CAST(NULL AS INTEGER) AS _file, CAST(NULL AS BIGINT) AS _line, "
                          "CAST(NULL AS VARCHAR) AS raw WHERE false")
         spec = sqlgen.lit(origin)
@@ -382,7 +394,7 @@ class Loader:
             f"q._reason AS reason, q.raw, {spec} AS source_spec, CAST(NULL AS VARCHAR) AS resolved_by, q._file AS _wm_file FROM ("
             f"SELECT x._file, x._line, x._part, x._code, x._reason, r.raw FROM {typed} x LEFT JOIN ({raw_json}) r "
             f"ON r._file = x._file AND r._line = x._line WHERE x._bucket = 'quarantined' "
-            f"UNION ALL SELECT _file, _line, '', 'malformed_row', 'the line cannot be parsed as a row: ' || msg, raw "
+            f"UNION ALL SELECT _file, _line, '', code, 'the line cannot be read as a row: ' || msg, raw "
             f"FROM wm_rejects rj WHERE NOT {'false' if self.retry else self._q_exists('rj', t)}"
             f") q JOIN wm_files f USING (_file)"
         )
@@ -417,14 +429,13 @@ class Loader:
             f"AND q.line = {alias}._line AND q.part = '' AND q.table_name = {sqlgen.lit(table)} AND q.resolved_by IS NULL)"
         )
 
-    def _raw_json_sql(self, typed: str, sources: list[Source]) -> str:
+    def _raw_json_sql(self, typed: str, reads: list[RawRead]) -> str:
+        """The source row of each quarantined candidate as JSON, keyed by the file's own column names."""
         parts = []
-        for index, _ in enumerate(sources):
+        for index, read in enumerate(reads):
             raw = f"wm_raw_{index}"
-            cols = [d[0] for d in (self.con.execute(f"SELECT * FROM {raw} LIMIT 0").description or [])
-                    if d[0] not in ("_file", "_line")]
-            pack = ", ".join(f"{quote(c)} := {quote(c)}" for c in cols)
-            body = f"CAST(to_json(struct_pack({pack})) AS VARCHAR)" if cols else "'{}'"
+            pairs = ", ".join(f"{sqlgen.lit(h)}, {quote(c)}" for h, c in read.columns.items())
+            body = f"CAST(json_object({pairs}) AS VARCHAR)" if pairs else "'{}'"
             parts.append(
                 f"SELECT _file, _line, {body} AS raw FROM {raw} r WHERE EXISTS (SELECT 1 FROM {typed} x "
                 f"WHERE x._file = r._file AND x._line = r._line AND x._bucket = 'quarantined')"
@@ -483,6 +494,21 @@ class Loader:
         reasons = con.execute(f"SELECT reason_code, count(*) FROM wm_quar_{t} GROUP BY 1 ORDER BY 1").fetchall()
         report.quarantine_reasons = {str(k): int(v) for k, v in reasons}
         return report
+
+
+def _expression_failed(tm: TableMapping, exc: duckdb.Error) -> InputFileError:
+    """A mapping's expression that the engine could not run on the data (a type error, a bad cast ...)."""
+    lines = [f"{name}: line {spec.line}" for name, spec in tm.columns.items() if spec.expr is not None]
+    if tm.where is not None:
+        lines.append(f"where: line {tm.where_line}")
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    where = f" (the expressions of {tm.table} in {tm.path}: {', '.join(lines)})" if lines else ""
+    return InputFileError(
+        f"the mapping's expressions for {tm.table} cannot be computed on this file: {first}{where}",
+        fix="Fix the expression the message names: e.g. use TRY_CAST instead of CAST, compare text with text, "
+            "and give where: a true/false condition.",
+        code="bad_expression",
+    )
 
 
 def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

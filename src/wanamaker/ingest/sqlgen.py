@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wanamaker.engine.tables import quote
+from wanamaker.ingest.expressions import render
 from wanamaker.ingest.mapping import ColumnSpec, TableMapping
 from wanamaker.schema.contracts import TABLES, Column
 from wanamaker.schema.currencies import ISO_4217
@@ -40,50 +41,51 @@ def utm_channel(source: str, medium: str, campaign: str, utm: tuple[tuple[str | 
     return f"(CASE {' '.join(whens)} END)" if whens else "CAST(NULL AS VARCHAR)"
 
 
-def candidate_select(mapping: TableMapping, headers: list[str], raw: str, label: str | None,
+def candidate_select(mapping: TableMapping, columns: dict[str, str], raw: str, label: str | None,
                      value_col: str | None,
                      utm: tuple[tuple[str | None, str | None, str | None, str], ...] = ()) -> str:
     """One SELECT of candidate rows (VARCHAR cells) from raw table ``raw``.
 
-    With unpivot, ``label`` is the unpivoted column's label and ``value_col`` its source column.
+    ``columns`` maps each source column of the file to the staging column holding it (``c1``, ``c2``
+    ...: the file's own names never become staging names, so no input column can collide with the
+    bookkeeping columns ``_file``, ``_line``, ``_keep``). With unpivot, ``label`` is the unpivoted
+    column's label and ``value_col`` its source column.
     """
-    present = set(headers)
     contract = TABLES[mapping.table]
-    exprs = {col.name: _cell(mapping.columns.get(col.name), present, label, value_col) for col in contract.columns}
+    value = columns.get(value_col) if value_col else None
+    exprs = {col.name: _cell(mapping.columns.get(col.name), columns, label, value) for col in contract.columns}
     if mapping.table == "touchpoints" and utm:
         # no channel given: derive it from source / medium / campaign by the utm_rules
         derived = utm_channel(exprs["source"], exprs["medium"], exprs["campaign_id"], utm)
         exprs["channel"] = f"COALESCE({exprs['channel']}, {derived})"
-    if mapping.where:
+    if mapping.where is not None:
         # rows the filter drops are only counted: their cells are never computed
         cells = [f"CASE WHEN _keep THEN {exprs[col.name]} END AS {quote(col.name)}" for col in contract.columns]
     else:
         cells = [f"{exprs[col.name]} AS {quote(col.name)}" for col in contract.columns]
     part = lit(label) if label is not None else "''"
-    if value_col:
-        # unpivot: the label and the cell are visible to `sql:` and `where:` as _label and _value
-        raw = f"(SELECT *, {lit(label or '')} AS _label, {quote(value_col)} AS _value FROM {raw})"
-        where = f" WHERE NULLIF(TRIM(CAST({quote(value_col)} AS VARCHAR)), '') IS NOT NULL"
-    else:
-        where = ""
-    keep = f"COALESCE(({mapping.where}), false)" if mapping.where else "true"
+    where = f" WHERE NULLIF(TRIM({quote(value)}), '') IS NOT NULL" if value else ""
+    if value_col and not value:
+        where = " WHERE false"
+    keep = ("true" if mapping.where is None
+            else f"COALESCE(CAST(({render(mapping.where, columns, label=label, value_column=value)}) AS BOOLEAN), false)")
     return (f"SELECT _file, _line, {part} AS _part, _keep, {', '.join(cells)} "
             f"FROM (SELECT *, {keep} AS _keep FROM {raw}{where})")
 
 
-def _cell(spec: ColumnSpec | None, present: set[str], label: str | None, value_col: str | None) -> str:
+def _cell(spec: ColumnSpec | None, columns: dict[str, str], label: str | None, value: str | None) -> str:
     if spec is None:
         return "CAST(NULL AS VARCHAR)"
     if spec.const is not None:
         expr = lit(spec.const) if spec.const != "" else "CAST(NULL AS VARCHAR)"
-    elif spec.sql is not None:
-        expr = f"NULLIF(TRIM(CAST(({spec.sql}) AS VARCHAR)), '')"
+    elif spec.expr is not None:
+        expr = f"NULLIF(TRIM(CAST(({render(spec.expr, columns, label=label, value_column=value)}) AS VARCHAR)), '')"
     elif spec.unpivot == "label":
         expr = lit(label or "")
     elif spec.unpivot == "value":
-        expr = f"NULLIF(TRIM({quote(value_col or '')}), '')" if value_col else "CAST(NULL AS VARCHAR)"
-    elif spec.column is not None and spec.column in present:
-        expr = f"NULLIF(TRIM({quote(spec.column)}), '')"
+        expr = f"NULLIF(TRIM({quote(value)}), '')" if value else "CAST(NULL AS VARCHAR)"
+    elif spec.column is not None and spec.column in columns:
+        expr = f"NULLIF(TRIM({quote(columns[spec.column])}), '')"
     else:
         expr = "CAST(NULL AS VARCHAR)"
     if spec.values:
@@ -145,6 +147,14 @@ def checks(mapping: TableMapping, rules: Rules) -> list[tuple[str, str, str]]:
     for col in contract.columns:
         v, t = quote(col.name), quote(f"__t_{col.name}")
         name = col.name
+        if col.type == "string":
+            # PostgreSQL cannot store a NUL byte, and a control byte in an id makes two ids look alike
+            identifying = name in contract.key or col.references is not None or name.endswith("_id")
+            cond = (f"regexp_matches({v}, '[\\x00-\\x1f\\x7f]')" if identifying else f"strpos({v}, chr(0)) > 0")
+            kind = "a control character (a byte below 0x20, or 0x7f)" if identifying else "a NUL byte"
+            out.append((cond, "control_character",
+                        f"{lit(name + ' contains ' + kind + ': ')} || {lit(chr(39))} || "
+                        f"regexp_replace({v}, '[\\x00-\\x1f\\x7f]', '?', 'g') || {lit(chr(39))}"))
         if col.required and not (contract.derived_key and name in contract.key and name not in mapping.columns):
             out.append((f"{v} IS NULL", "missing_value", lit(f"{name} is empty; it is required")))
         if col.type != "string":
