@@ -133,13 +133,23 @@ class Workspace:
         self.store.write_result(name, data, mode)
 
     def sql(self, query: str) -> pa.Table:
-        """Run read-only SQL in the engine's dialect (DuckDB SQL over the Parquet warehouse on Spark)."""
-        from wanamaker.sqlguard import ensure_read_only
+        """Run one read-only query in the engine's dialect (DuckDB SQL over the Parquet warehouse on Spark).
+
+        Statements, table functions and functions that reach files or the server are refused
+        (:mod:`wanamaker.sqlguard`); a role without a grant gets the GRANT to ask for.
+        """
+        from urllib.parse import urlparse
+
+        from wanamaker.sqlguard import engine_refusal, ensure_read_only
 
         ensure_read_only(query, self.engine)
         try:
             return self.store.query_arrow(query)
         except Exception as exc:
+            role = urlparse(self.connection.url).username if self.engine == "postgres" else None
+            refusal = engine_refusal(exc, self.engine, role)
+            if refusal is not None:
+                raise refusal from exc
             if not _user_query_error(exc):
                 raise
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -158,6 +168,7 @@ class Workspace:
         upsert: bool = False,
         dry_run: bool = False,
         strict: bool = False,
+        encoding: str | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> LoadResult:
         """Load files the way ``wanamaker load`` does (DESIGN "Ingest: nothing is lost")."""
@@ -167,7 +178,8 @@ class Workspace:
         self._writable()
         resolved = resolve_mapping(table, mapping, preset)
         with self.store.load_lock():
-            loader = Loader(self.store, self.config, upsert=upsert, dry_run=dry_run, progress=progress)
+            loader = Loader(self.store, self.config, upsert=upsert, dry_run=dry_run, progress=progress,
+                            encoding=encoding)
             result = loader.load_files(files, table, resolved)
         del strict  # the CLI turns quarantined rows into exit 1 under --strict
         return result
@@ -219,16 +231,18 @@ def open_workspace(path: str | Path | None = None, *, read_only: bool = False) -
 
 
 def _user_query_error(exc: Exception) -> bool:
-    """Whether the engine rejected the query itself (syntax, names, types), not failed underneath."""
+    """Whether the engine rejected the query itself (syntax, names, types, values), not failed underneath."""
     import duckdb
 
     if isinstance(exc, duckdb.ParserException | duckdb.BinderException | duckdb.CatalogException
-                  | duckdb.ConversionException | duckdb.InvalidInputException):
+                  | duckdb.ConversionException | duckdb.InvalidInputException | duckdb.OutOfRangeException
+                  | duckdb.NotImplementedException):
         return True
     try:
         import psycopg
     except ImportError:  # pragma: no cover - the postgres extra is not installed
         return False
-    return isinstance(exc, psycopg.errors.SyntaxError | psycopg.errors.UndefinedTable
-                      | psycopg.errors.UndefinedColumn | psycopg.errors.UndefinedFunction
-                      | psycopg.errors.DatatypeMismatch | psycopg.errors.InvalidTextRepresentation)
+    # SQLSTATE classes: 42 syntax error or unknown name, 22 bad data, 0A not supported (a cursor over a
+    # data-modifying WITH); a missing grant (42501) is answered before this by sqlguard.engine_refusal.
+    sqlstate = (exc.sqlstate or "") if isinstance(exc, psycopg.Error) else ""
+    return sqlstate[:2] in {"42", "22", "0A"}

@@ -53,6 +53,8 @@ def load(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing.")] = False,
     strict: Annotated[bool, typer.Option(help="Exit 1 when any row is quarantined.")] = False,
     retry: Annotated[bool, typer.Option(help="Re-read quarantined rows after fixing the mapping or config.")] = False,
+    encoding: Annotated[str | None, typer.Option(
+        help="The files' text encoding (e.g. cp1252), instead of detecting it.")] = None,
     fmt: FormatOpt = Format.table,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -63,6 +65,14 @@ def load(
         raise UsageError("--retry takes no files: it re-reads the rows in quarantine.", fix="Drop the file names.")
     if retry and (map_file or preset):
         raise UsageError("--retry uses the mapping each row was loaded with.", fix="Drop --map / --preset; use --table to limit it.")
+    if encoding is not None:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise UsageError(f"--encoding {encoding!r} is not an encoding Python knows.",
+                             fix="Use e.g. --encoding utf-8, cp1252 or latin-1.") from None
     with current_workspace(workspace) as ws, Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
         console=err_console, transient=True, disable=not err_console.is_terminal,
@@ -76,7 +86,7 @@ def load(
             result = ws.retry(table, dry_run=dry_run, progress=progress)
         else:
             result = ws.load(files or [], table=table, mapping=map_file, preset=preset, upsert=upsert,
-                             dry_run=dry_run, progress=progress)
+                             dry_run=dry_run, encoding=encoding, progress=progress)
     for warning in result.warnings:
         err_console.print(f"[yellow]warning:[/] {warning}")
     if fmt is Format.json:
@@ -172,6 +182,15 @@ def _register_plugins() -> None:
 _register_plugins()
 
 
+def _print_error(exc: WanamakerError) -> None:
+    """One line saying what went wrong and one with the fix (data quoted in a message is never markup)."""
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
+    if exc.fix:
+        err_console.print(f"[bold]fix:[/] {escape(exc.fix)}", highlight=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; a WanamakerError is one line plus its fix (exit 1, usage 2)."""
     try:
@@ -179,9 +198,7 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except WanamakerError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
-        if exc.fix:
-            err_console.print(f"[bold]fix:[/] {exc.fix}", highlight=False, soft_wrap=True)
+        _print_error(exc)
         sys.exit(2 if isinstance(exc, UsageError) else 1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -193,6 +210,12 @@ def main(argv: list[str] | None = None) -> None:
             show()
             sys.exit(int(exc.exit_code))
         if type(exc).__name__ == "Abort":
+            sys.exit(1)
+        from wanamaker.engine.faults import classify
+
+        fault = classify(exc)  # the machine's doing (disk full, permission, memory ...), not a defect
+        if fault is not None and not os.environ.get("WANAMAKER_DEBUG"):
+            _print_error(fault)
             sys.exit(1)
         if os.environ.get("WANAMAKER_DEBUG"):
             raise
