@@ -166,3 +166,18 @@ def test_headers_that_differ_only_in_case_are_both_kept(workspace: wanamaker.Wor
     data.write_text("ID,id,created\np1,smb,2026-01-01\n")
     workspace.load([data], mapping=mapping)
     assert workspace.sql("SELECT person_id, segment FROM people").to_pylist() == [{"person_id": "p1", "segment": "smb"}]
+
+
+@pytest.mark.engines
+def test_refused_and_collision_free_on_every_engine(engine_workspace: wanamaker.Workspace, tmp_path: Path) -> None:
+    """The same refusal and the same buckets on DuckDB, PostgreSQL and Spark (validation is DuckDB staging on all)."""
+    ws = engine_workspace
+    data = tmp_path / "people.csv"
+    data.write_text("person_id,created_at,_file,_keep\np1,2026-01-01,x,false\np2,bad,y,true\n")
+    attack = _mapping(tmp_path, "  segment: {sql: \"(SELECT content FROM read_text('/etc/shadow'))\"}\n")
+    with pytest.raises(ConfigError):
+        ws.load([data], mapping=attack)
+    result = ws.load([data], table="people")
+    f = result.tables[0].files[0]
+    assert (f.read, f.loaded, f.quarantined, f.duplicates, f.skipped) == (2, 1, 1, 0, 0)
+    assert ws.sql("SELECT person_id FROM people").to_pylist() == [{"person_id": "p1"}]
