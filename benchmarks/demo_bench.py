@@ -35,15 +35,10 @@ def build_only(size: str) -> None:
 
 
 def main(size: str, memory_limit: str | None = None) -> None:
-    def settings(ws: object) -> None:
-        ws.con.raw_sql("SET enable_progress_bar = false")  # type: ignore[attr-defined]
-        if memory_limit:
-            ws.con.raw_sql(f"SET memory_limit = '{memory_limit}'")  # type: ignore[attr-defined]
-
     root = Path(tempfile.mkdtemp(prefix=f"demo-bench-{size}-")) / "ws"
     t = time.perf_counter()
     result = run_demo(
-        root, DemoSpec(size=size), on_step=lambda s: print(s, flush=True), keep_exports=False, on_open=settings
+        root, DemoSpec(size=size), on_step=lambda s: print(s, flush=True), keep_exports=False, memory_limit=memory_limit
     )  # type: ignore[arg-type]
     total = time.perf_counter() - t
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -62,28 +62,28 @@ def init(path: str | Path, *, connection: str = "duckdb:///wanamaker.duckdb", fo
     return root.resolve()
 
 
-def _make_store(conn: Connection, read_only: bool) -> Store:
+def _make_store(conn: Connection, read_only: bool, memory_limit: str | None) -> Store:
     if conn.engine == "duckdb":
         from wanamaker.engine.duckdb_store import DuckDBStore
 
         assert conn.path is not None
         if read_only and not conn.path.exists():
             read_only = False
-        return DuckDBStore(conn.path, read_only=read_only)
+        return DuckDBStore(conn.path, read_only=read_only, memory_limit=memory_limit)
     if conn.engine == "postgres":
         from wanamaker.engine.postgres_store import PostgresStore
 
-        return PostgresStore(conn.url)
+        return PostgresStore(conn.url, memory_limit)
     from wanamaker.engine.spark_store import SparkStore
 
     assert conn.path is not None
-    return SparkStore(conn.path, conn.master)
+    return SparkStore(conn.path, conn.master, memory_limit)
 
 
 class Workspace:
     """An open workspace: its config, its plan and its engine."""
 
-    def __init__(self, root: Path, *, read_only: bool = False) -> None:
+    def __init__(self, root: Path, *, read_only: bool = False, memory_limit: str | None = None) -> None:
         self.root = root.resolve()
         self.config: WorkspaceConfig
         self.plan: Plan
@@ -91,7 +91,7 @@ class Workspace:
         self.connection = parse_connection(self.config.connection, self.root)
         self.engine: Literal["duckdb", "postgres", "spark"] = self.connection.engine
         self.read_only = read_only
-        self.store = _make_store(self.connection, read_only)
+        self.store = _make_store(self.connection, read_only, memory_limit)
         if not read_only:
             self.store.ensure_tables()
 
@@ -224,10 +224,12 @@ class Workspace:
             raise UsageError("this workspace was opened read-only.", fix="Open it with read_only=False.")
 
 
-def open_workspace(path: str | Path | None = None, *, read_only: bool = False) -> Workspace:
-    """Open the workspace at ``path`` (or the one found from the current directory)."""
+def open_workspace(path: str | Path | None = None, *, read_only: bool = False,
+                   memory_limit: str | None = None) -> Workspace:
+    """Open the workspace at ``path`` (or the one found from the current directory); ``memory_limit`` caps
+    each of its DuckDB connections (e.g. ``"2GB"``; default ``WANAMAKER_DUCKDB_MEMORY`` or 3 GB)."""
     root = find_root(Path(path) if path is not None else None)
-    return Workspace(root, read_only=read_only)
+    return Workspace(root, read_only=read_only, memory_limit=memory_limit)
 
 
 def _user_query_error(exc: Exception) -> bool:

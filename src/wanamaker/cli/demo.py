@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 DEMO_MEMORY_LIMIT = "2GB"  # keeps `--size large` under 4 GiB (benchmarks/RESULTS-demo.md)
-
-
-def _bounded_memory(ws: Any) -> None:
-    """The demo's own embedded DuckDB gets a memory limit (DuckDB's default is 80 % of RAM), and
-    DuckDB's own query progress bar is turned off (the demo draws its own bars)."""
-    if ws.engine == "duckdb":
-        ws.con.raw_sql(f"SET memory_limit = '{DEMO_MEMORY_LIMIT}'")
-        ws.con.raw_sql("SET enable_progress_bar = false")
 
 
 def register(app: typer.Typer) -> None:
@@ -53,7 +45,7 @@ def register(app: typer.Typer) -> None:
                 bar.update(tasks[step], completed=i)
 
             result = run_demo(directory, spec, on_step=lambda s: console.print(f"[bold]>[/] {s}"), on_progress=tick,
-                              on_open=_bounded_memory)  # fmt: skip
+                              memory_limit=DEMO_MEMORY_LIMIT)  # fmt: skip
         b = result.built
         out = Console()
         c = b.counts

@@ -102,9 +102,10 @@ def run_demo(
     on_progress: Callable[[str, int, int], None] | None = None,
     keep_exports: bool = True,
     on_open: Callable[[Any], None] | None = None,
+    memory_limit: str | None = None,
 ) -> DemoResult:
     """Create the workspace ``root``, generate ``spec``'s world, load it, write the truth, run the
-    analyses. ``on_open(ws)`` runs once the workspace is open (e.g. a benchmark's engine settings)."""
+    analyses. ``on_open(ws)`` runs once the workspace is open; ``memory_limit`` caps its DuckDB connections."""
     root = Path(root)
     if (root / "wanamaker.yml").exists():
         from wanamaker.errors import UsageError
@@ -125,7 +126,7 @@ def run_demo(
     loaded: dict[str, int] = {}
     load_steps: dict[str, float] = {}
     say("Loading the exports through `wanamaker load`")
-    with wanamaker.open(root) as ws:
+    with wanamaker.open(root, memory_limit=memory_limit) as ws:
         if on_open:
             on_open(ws)
         for k, (files, how, name) in enumerate(LOADS):

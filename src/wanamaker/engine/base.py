@@ -83,15 +83,22 @@ class Store(ABC):
 MEMORY_LIMIT = "3GB"
 
 
-def tune_duckdb(con: duckdb.DuckDBPyConnection) -> None:
-    """UTC everywhere, and a memory cap so a large load spills to disk instead of growing without bound."""
+def tune_duckdb(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None) -> None:
+    """UTC everywhere, and a memory cap (``memory_limit``, else ``WANAMAKER_DUCKDB_MEMORY``, else 3 GB) so a
+    large load spills to disk instead of growing without bound. Run before :func:`lock_down`."""
     import os
     import tempfile
 
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
-    limit = os.environ.get("WANAMAKER_DUCKDB_MEMORY", MEMORY_LIMIT)
-    con.execute(f"SET memory_limit = '{limit}'")
+    limit = memory_limit or os.environ.get("WANAMAKER_DUCKDB_MEMORY", MEMORY_LIMIT)
+    try:
+        con.execute("SET memory_limit = ?", [limit])
+    except duckdb.Error as exc:
+        from wanamaker.errors import ConfigError
+
+        raise ConfigError(f"the DuckDB memory cap {limit!r} is not a size DuckDB understands.",
+                          fix="Write it like 3GB or 512MB (WANAMAKER_DUCKDB_MEMORY).") from exc
     con.execute(f"SET temp_directory = '{os.path.join(tempfile.gettempdir(), 'wanamaker-spill')}'")
 
 

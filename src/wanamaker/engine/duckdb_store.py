@@ -45,7 +45,7 @@ _COMMITTING: set[str] = set()
 class DuckDBStore(Store):
     engine: Literal["duckdb"] = "duckdb"
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False, memory_limit: str | None = None) -> None:
         import ibis
 
         self.path = path
@@ -57,7 +57,8 @@ class DuckDBStore(Store):
         except duckdb.Error as exc:
             raise duckdb_open_error(path, exc) from exc
         self.con: duckdb.DuckDBPyConnection = self._ibis.con
-        tune_duckdb(self.con)
+        self.memory_limit = memory_limit
+        tune_duckdb(self.con, memory_limit)
         lock_down(self.con)
         self._staging: duckdb.DuckDBPyConnection | None = None
 
@@ -65,7 +66,7 @@ class DuckDBStore(Store):
         """An in-memory DuckDB for reading and validating files, separate from the workspace."""
         if self._staging is None:
             self._staging = duckdb.connect()
-            tune_duckdb(self._staging)
+            tune_duckdb(self._staging, self.memory_limit)
         return self._staging
 
     def ensure_tables(self) -> None:

@@ -57,11 +57,12 @@ def spark_session(master: str = "local[2]") -> Any:
 class SparkStore(Store):
     engine: Literal["spark"] = "spark"
 
-    def __init__(self, warehouse: Path, master: str = "local[2]") -> None:
+    def __init__(self, warehouse: Path, master: str = "local[2]", memory_limit: str | None = None) -> None:
         self.warehouse = warehouse
         self.master = master
+        self.memory_limit = memory_limit
         self._duck = duckdb.connect()
-        tune_duckdb(self._duck)
+        tune_duckdb(self._duck, memory_limit)
         self._reader: duckdb.DuckDBPyConnection | None = None
         self._ibis_backend: Any = None
         self._registered: dict[str, str] = {}
@@ -252,7 +253,7 @@ class SparkStore(Store):
         that may read only the warehouse folder (external access off, configuration locked)."""
         if self._reader is None:
             self._reader = duckdb.connect()
-            tune_duckdb(self._reader)
+            tune_duckdb(self._reader, self.memory_limit)
             self._reader.execute("SET allowed_directories = ?", [[str(self.warehouse.resolve()) + os.sep]])
             lock_down(self._reader)
         for table, folder in self.manifest()["tables"].items():
