@@ -127,6 +127,9 @@ def quarantine(
     """Rows held back by validation, with file, line, reason and raw text."""
     from wanamaker.inspect import quarantine_rows
 
+    if limit < 0:
+        raise UsageError(f"--limit {limit} is negative.", fix="Give a number of rows, or 0 for all of them.")
+
     with current_workspace(workspace, read_only=True) as ws:
         rows = quarantine_rows(ws, table, include_resolved=all_rows, limit=limit)
     if fmt is Format.table:  # the raw row is in --format json / csv
