@@ -2,7 +2,8 @@
 
 Every check is an Ibis expression, so it runs on every engine; each finding says what, how many, and
 the fix. Checks: channels the config does not know, stages outside the funnel, money in a currency with
-no exchange rate, opportunities and stage events that disagree about "won", rows still in quarantine.
+no exchange rate, opportunities and stage events that disagree about "won", rows still in quarantine;
+on PostgreSQL, a connection role that is a superuser or reaches server files (a catalog query, not Ibis).
 """
 
 from __future__ import annotations
@@ -101,7 +102,38 @@ def open_quarantine(ws: Workspace) -> list[Finding]:
             for k, n in _counts(expr)]
 
 
-CHECKS = (unknown_channels, unknown_stages, currencies_without_rates, won_disagreements, open_quarantine)
+def postgres_role(ws: Workspace) -> list[Finding]:
+    """A superuser, or a member of a role that reads or writes server files, can escape every read-only
+    guard; the documented deployment is a role that owns only its schema (docs/security.md)."""
+    from wanamaker.engine.postgres_store import PostgresStore
+
+    if not isinstance(ws.store, PostgresStore):
+        return []
+    risks = ws.store.role_risks()
+    app = "wanamaker_app"
+    setup = (f"As an administrator: CREATE ROLE {app} LOGIN PASSWORD '...'; "
+             f'GRANT CONNECT, TEMPORARY ON DATABASE "{risks.database}" TO {app}; '
+             f'GRANT USAGE, CREATE ON SCHEMA "{risks.schema}" TO {app}; '
+             f'GRANT SELECT, INSERT, DELETE ON ALL TABLES IN SCHEMA "{risks.schema}" TO {app}; '
+             f"then connect as {app} (postgresql://{app}:${{PGPASSWORD}}@host/{risks.database}); "
+             "see docs/security.md.")
+    if risks.superuser:
+        return [Finding("postgres_superuser", "warning", risks.role, 1,
+                        f"the workspace connects to PostgreSQL as {risks.role}, a superuser: SQL run through it "
+                        "can read and write files on the server and ignores every grant",
+                        setup)]
+    if risks.server_file_roles:
+        granted = ", ".join(risks.server_file_roles)
+        return [Finding("postgres_server_files", "warning", risks.role, len(risks.server_file_roles),
+                        f"the workspace's PostgreSQL role {risks.role} is a member of {granted}: SQL run "
+                        "through it can read or write files on the server",
+                        f"As an administrator: REVOKE {granted} FROM {risks.role}; or connect as a role without "
+                        f"them. {setup}")]
+    return []
+
+
+CHECKS = (unknown_channels, unknown_stages, currencies_without_rates, won_disagreements, open_quarantine,
+          postgres_role)
 
 
 def check(ws: Workspace) -> list[Finding]:

@@ -50,6 +50,28 @@ class PostgresServer:
             con.execute(f'CREATE DATABASE "{name}"')
         return f"{self.base_url}/{name}"
 
+    def is_superuser(self, url: str) -> bool:
+        import psycopg
+
+        with psycopg.connect(url) as con:
+            row = con.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+        return bool(row and row[0])
+
+    def create_app_database(self, name: str) -> str:
+        """A database owned by the superuser and the URL of a role that is NOT a superuser, with exactly the
+        grants docs/security.md gives a workspace: CONNECT and TEMPORARY on the database, USAGE and CREATE
+        on its schema (the role creates, and so owns, the workspace's tables)."""
+        import psycopg
+
+        role = f"{name}_app"
+        with psycopg.connect(f"{self.base_url}/postgres", autocommit=True) as con:
+            con.execute(f'CREATE DATABASE "{name}"')
+            con.execute(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE')
+            con.execute(f'GRANT CONNECT, TEMPORARY ON DATABASE "{name}" TO "{role}"')
+        with psycopg.connect(f"{self.base_url}/{name}", autocommit=True) as con:
+            con.execute(f'GRANT USAGE, CREATE ON SCHEMA public TO "{role}"')
+        return f"postgresql://{role}@127.0.0.1:{self.port}/{name}"
+
     def stop(self) -> None:
         cmd = [str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"]
         _run(cmd, self.proc_user, check=False)

@@ -1,10 +1,18 @@
 """PostgreSQL: staging in an in-memory DuckDB; a load is COPY into temporary tables, then one
-transaction of deletes and inserts (DESIGN "Engines")."""
+transaction of deletes and inserts (DESIGN "Engines"). Loads of one database run one after the other
+(a session-level advisory lock held for the whole load); user queries run in a READ ONLY transaction
+through a cursor."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import sys
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import duckdb
@@ -12,9 +20,41 @@ import pyarrow as pa
 
 from wanamaker.engine.base import CommitPlan, Store, key_match, select_list, tune_duckdb
 from wanamaker.engine.tables import all_tables, columns_of, create_sql, quote, sql_type
-from wanamaker.errors import EngineError
+from wanamaker.errors import EngineError, UsageError
 
 _CHUNK = 1 << 20
+# The advisory lock every load of a database takes: a fixed 64-bit key derived from a fixed name.
+LOAD_LOCK_KEY = int.from_bytes(hashlib.sha256(b"wanamaker-load").digest()[:8], "big", signed=True)
+LOCK_TIMEOUT_SECONDS = 600.0
+_LOCK_POLL_SECONDS = 0.2
+# Roles whose members read or write files on the server, or run programs there.
+SERVER_FILE_ROLES = ("pg_execute_server_program", "pg_read_server_files", "pg_write_server_files")
+
+
+@dataclass(frozen=True)
+class RoleRisks:
+    """What the connection's role may do beyond a workspace's needs (``wanamaker check`` warns)."""
+
+    role: str
+    database: str
+    schema: str
+    superuser: bool
+    server_file_roles: tuple[str, ...]
+
+
+def lock_timeout() -> float:
+    """Seconds a load waits for another one: ``WANAMAKER_LOCK_TIMEOUT``, else 10 minutes."""
+    text = os.environ.get("WANAMAKER_LOCK_TIMEOUT", "").strip()
+    if not text:
+        return LOCK_TIMEOUT_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise UsageError(f"WANAMAKER_LOCK_TIMEOUT={text!r} is not a number of seconds.",
+                         fix="Set it to how long a load may wait for another one, e.g. 600, or unset it.")
+    return seconds
 
 
 def _pg_type(arrow_type: pa.DataType) -> str:
@@ -34,7 +74,7 @@ def _pg_type(arrow_type: pa.DataType) -> str:
 class PostgresStore(Store):
     engine: Literal["postgres"] = "postgres"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, memory_limit: str | None = None) -> None:
         import psycopg
 
         self.url = url.replace("postgres://", "postgresql://", 1)
@@ -49,8 +89,27 @@ class PostgresStore(Store):
             cur.execute("SET TIME ZONE 'UTC'")
         self.pg.commit()
         self._duck = duckdb.connect()
-        tune_duckdb(self._duck)
+        tune_duckdb(self._duck, memory_limit)
         self._ibis_backend: Any = None
+
+    @contextmanager
+    def _granted(self) -> Iterator[None]:
+        """A missing grant is a clear error naming the object and the grants a workspace needs."""
+        import psycopg
+
+        try:
+            yield
+        except psycopg.errors.InsufficientPrivilege as exc:
+            self.pg.rollback()
+            primary = exc.diag.message_primary or str(exc).strip().splitlines()[0]
+            role = self.pg.info.user
+            raise EngineError(
+                f"the PostgreSQL role {role} lacks a grant the workspace needs ({primary}).",
+                fix=f"Ask the database owner for the grants in docs/security.md: GRANT CONNECT, TEMPORARY ON "
+                    f"DATABASE {self.pg.info.dbname} TO {role}; GRANT USAGE, CREATE ON SCHEMA public (or the workspace's schema) TO {role}; "
+                    f"and SELECT, INSERT, DELETE on tables made by another role.",
+                code="permission_denied",
+            ) from None
 
     def _safe_url(self) -> str:
         from urllib.parse import urlparse
@@ -62,7 +121,7 @@ class PostgresStore(Store):
         return self._duck
 
     def ensure_tables(self) -> None:
-        with self.pg.cursor() as cur:
+        with self._granted(), self.pg.cursor() as cur:
             for table in all_tables():
                 cur.execute(create_sql(table, "postgres"))
         self.pg.commit()
@@ -75,7 +134,7 @@ class PostgresStore(Store):
         fd, path = tempfile.mkstemp(suffix=".csv", prefix="wanamaker-")
         os.close(fd)
         try:
-            with self.pg.cursor() as cur, open(path, "wb") as fh:
+            with self._granted(), self.pg.cursor() as cur, open(path, "wb") as fh:
                 with cur.copy(f"COPY (SELECT {select} FROM {quote(table)}) TO STDOUT (FORMAT csv)") as copy:
                     for chunk in copy:
                         fh.write(chunk)
@@ -105,7 +164,7 @@ class PostgresStore(Store):
 
     def commit(self, plan: CommitPlan) -> None:
         try:
-            with self.pg.cursor() as cur:
+            with self._granted(), self.pg.cursor() as cur:
                 for i, write in enumerate(plan.writes):
                     target = quote(write.table)
                     if write.delete_from:
@@ -152,7 +211,7 @@ class PostgresStore(Store):
         os.close(fd)
         try:
             self._duck.execute(f"COPY (SELECT * FROM _wm_result) TO '{path}' (FORMAT csv, HEADER false)")
-            with self.pg.cursor() as cur:
+            with self._granted(), self.pg.cursor() as cur:
                 if mode == "replace":
                     cur.execute(f"DROP TABLE IF EXISTS {quote(name)}")
                 cur.execute(f"CREATE TABLE IF NOT EXISTS {quote(name)} ({cols})")
@@ -168,16 +227,77 @@ class PostgresStore(Store):
             self._duck.unregister("_wm_result")
 
     def query_arrow(self, sql: str) -> pa.Table:
-        with self.pg.cursor() as cur:
-            try:
+        """One read-only query: a READ ONLY transaction, always rolled back, and a server-side cursor
+        (DECLARE takes exactly one SELECT or VALUES, and no data-modifying WITH)."""
+        try:
+            with self.pg.cursor() as cur:
                 cur.execute("SET TRANSACTION READ ONLY")
-                cur.execute(sql)
-                names = [d.name for d in cur.description or []]
-                rows = cur.fetchall()
-            finally:
-                self.pg.rollback()
+            with self.pg.cursor(name="wanamaker_query") as named:
+                named.execute(sql)
+                names = [d.name for d in named.description or []]
+                rows = named.fetchall()
+        finally:
+            self.pg.rollback()
         cols: list[tuple[Any, ...]] = list(zip(*rows, strict=False)) if rows else [() for _ in names]
         return pa.table({n: pa.array(list(c)) for n, c in zip(names, cols, strict=False)})
+
+    @contextmanager
+    def load_lock(self) -> Iterator[None]:
+        """Held for the whole load: a session-level advisory lock on this connection. It survives the
+        load's commits and rollbacks, and dies with the session if the process is killed."""
+        timeout = lock_timeout()
+        deadline = time.monotonic() + timeout
+        told = False
+        while not self._advisory("pg_try_advisory_lock"):
+            if time.monotonic() >= deadline:
+                raise EngineError(
+                    f"another load into {self._safe_url()} held the load lock for {timeout:g} s; gave up waiting.",
+                    fix="Let the other load finish and run the command again, or raise WANAMAKER_LOCK_TIMEOUT "
+                        "(seconds). A killed load releases the lock when its connection closes.",
+                    code="load_locked",
+                )
+            if not told:
+                print(f"waiting for another load into {self._safe_url()} to finish ...", file=sys.stderr, flush=True)
+                told = True
+            time.sleep(_LOCK_POLL_SECONDS)
+        try:
+            yield
+        finally:
+            self._release_load_lock()
+
+    def _advisory(self, function: Literal["pg_try_advisory_lock", "pg_advisory_unlock"]) -> bool:
+        with self.pg.cursor() as cur:
+            cur.execute(f"SELECT {function}(%s)", (LOAD_LOCK_KEY,))
+            row = cur.fetchone()
+        self.pg.rollback()  # a session-level advisory lock is not released by a rollback
+        return bool(row and row[0])
+
+    def _release_load_lock(self) -> None:
+        import psycopg
+        from psycopg.pq import TransactionStatus
+
+        try:
+            if self.pg.info.transaction_status != TransactionStatus.IDLE:
+                self.pg.rollback()  # every write of a load was committed or rolled back by commit()
+            self._advisory("pg_advisory_unlock")
+        except psycopg.Error:
+            pass  # the connection is gone, and the session's lock with it
+
+    def role_risks(self) -> RoleRisks:
+        """The connection's role: superuser, and membership of the roles that reach server files."""
+        with self.pg.cursor() as cur:
+            cur.execute(
+                "SELECT current_user, current_database(), current_schema(), r.rolsuper, "
+                "ARRAY(SELECT b.rolname::text FROM pg_roles b WHERE b.rolname = ANY(%s) "
+                "AND pg_has_role(current_user, b.oid, 'MEMBER') ORDER BY 1) "
+                "FROM pg_roles r WHERE r.rolname = current_user",
+                (list(SERVER_FILE_ROLES),),
+            )
+            row = cur.fetchone()
+        self.pg.rollback()
+        assert row is not None
+        role, database, schema, superuser, members = row
+        return RoleRisks(str(role), str(database), str(schema or "public"), bool(superuser), tuple(members or ()))
 
     def close(self) -> None:
         self.pg.close()
