@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 import wanamaker
@@ -120,7 +121,17 @@ def test_sql_during_a_load_says_the_database_is_busy(root: Path, tmp_path: Path)
     load = subprocess.Popen([sys.executable, "-m", "wanamaker.cli.app", "load", str(data), "--table", "people"],
                             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
+        # query only once the load holds the database file (else the query may win the lock, and the load waits)
+        db = str((root / "wanamaker.duckdb").resolve())
+        holder = psutil.Process(load.pid)
         deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and load.poll() is None:
+            try:
+                if any(f.path == db for f in holder.open_files()):
+                    break
+            except psutil.Error:
+                pass
+            time.sleep(0.01)
         busy = None
         while time.monotonic() < deadline and load.poll() is None:
             attempt = run(["sql", "SELECT count(*) FROM people"], root)

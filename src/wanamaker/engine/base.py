@@ -81,6 +81,26 @@ class Store(ABC):
 
 
 MEMORY_LIMIT = "3GB"
+LOCK_TIMEOUT_SECONDS = 600.0
+
+
+def lock_timeout() -> float:
+    """Seconds a load waits for another one: ``WANAMAKER_LOCK_TIMEOUT``, else 10 minutes."""
+    import os
+
+    from wanamaker.errors import UsageError
+
+    text = os.environ.get("WANAMAKER_LOCK_TIMEOUT", "").strip()
+    if not text:
+        return LOCK_TIMEOUT_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise UsageError(f"WANAMAKER_LOCK_TIMEOUT={text!r} is not a number of seconds.",
+                         fix="Set it to how long a load may wait for another one, e.g. 600, or unset it.")
+    return seconds
 
 
 def tune_duckdb(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None) -> None:
@@ -91,6 +111,7 @@ def tune_duckdb(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None)
 
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
+    con.execute("SET python_enable_replacements = false")  # no Python variable is ever read as a table
     limit = memory_limit or os.environ.get("WANAMAKER_DUCKDB_MEMORY", MEMORY_LIMIT)
     try:
         con.execute("SET memory_limit = ?", [limit])
@@ -110,6 +131,11 @@ def lock_down(con: duckdb.DuckDBPyConnection) -> None:
                     "autoinstall_known_extensions"):
         con.execute(f"SET {setting} = false")
     con.execute("SET lock_configuration = true")
+
+
+def is_locked(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute("SELECT current_setting('lock_configuration')").fetchone()
+    return bool(row and row[0])
 
 
 def key_match(table: str, left: str, right: str) -> str:

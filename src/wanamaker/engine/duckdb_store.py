@@ -32,7 +32,7 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
-from wanamaker.engine.base import CommitPlan, Store, key_match, lock_down, select_list, tune_duckdb
+from wanamaker.engine.base import CommitPlan, Store, is_locked, key_match, lock_down, select_list, tune_duckdb
 from wanamaker.engine.faults import duckdb_open_error, raise_fault
 from wanamaker.engine.tables import SYSTEM_TABLES, all_tables, create_sql, key_of, quote
 from wanamaker.errors import EngineError
@@ -46,20 +46,21 @@ class DuckDBStore(Store):
     engine: Literal["duckdb"] = "duckdb"
 
     def __init__(self, path: Path, *, read_only: bool = False, memory_limit: str | None = None) -> None:
-        import ibis
-
         self.path = path
         # settle a load cut off inside its commit before anyone reads (see the module docstring)
         if pending_marker(path).exists():
             settle_pending_load(path)
         try:
-            self._ibis = ibis.duckdb.connect(str(path), read_only=read_only)
+            self.con: duckdb.DuckDBPyConnection = duckdb.connect(str(path.absolute()), read_only=read_only)
         except duckdb.Error as exc:
             raise duckdb_open_error(path, exc) from exc
-        self.con: duckdb.DuckDBPyConnection = self._ibis.con
         self.memory_limit = memory_limit
-        tune_duckdb(self.con, memory_limit)
-        lock_down(self.con)
+        # another store of this process may have the same database open: DuckDB shares one instance
+        # per file, which that store has tuned and locked already
+        if not is_locked(self.con):
+            tune_duckdb(self.con, memory_limit)
+            lock_down(self.con)
+        self._ibis = _ibis_backend(self.con)
         self._staging: duckdb.DuckDBPyConnection | None = None
 
     def staging(self) -> duckdb.DuckDBPyConnection:
@@ -156,6 +157,18 @@ class DuckDBStore(Store):
             self._staging.close()
             self._staging = None
         self._ibis.disconnect()
+
+
+def _ibis_backend(con: duckdb.DuckDBPyConnection) -> Any:
+    """An ibis backend over ``con`` as it is. ibis's own constructors set the time zone on the connection,
+    which a locked configuration refuses; :func:`tune_duckdb` has set everything they would."""
+    from ibis.backends.duckdb import Backend
+
+    backend = Backend()
+    backend.con = con
+    backend._can_reconnect = False
+    backend._record_batch_readers_consumed = {}
+    return backend
 
 
 @contextmanager

@@ -18,14 +18,13 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
-from wanamaker.engine.base import CommitPlan, Store, key_match, select_list, tune_duckdb
+from wanamaker.engine.base import CommitPlan, Store, key_match, lock_timeout, select_list, tune_duckdb
 from wanamaker.engine.tables import all_tables, columns_of, create_sql, quote, sql_type
-from wanamaker.errors import EngineError, UsageError
+from wanamaker.errors import EngineError
 
 _CHUNK = 1 << 20
 # The advisory lock every load of a database takes: a fixed 64-bit key derived from a fixed name.
 LOAD_LOCK_KEY = int.from_bytes(hashlib.sha256(b"wanamaker-load").digest()[:8], "big", signed=True)
-LOCK_TIMEOUT_SECONDS = 600.0
 _LOCK_POLL_SECONDS = 0.2
 # Roles whose members read or write files on the server, or run programs there.
 SERVER_FILE_ROLES = ("pg_execute_server_program", "pg_read_server_files", "pg_write_server_files")
@@ -40,21 +39,6 @@ class RoleRisks:
     schema: str
     superuser: bool
     server_file_roles: tuple[str, ...]
-
-
-def lock_timeout() -> float:
-    """Seconds a load waits for another one: ``WANAMAKER_LOCK_TIMEOUT``, else 10 minutes."""
-    text = os.environ.get("WANAMAKER_LOCK_TIMEOUT", "").strip()
-    if not text:
-        return LOCK_TIMEOUT_SECONDS
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds < float("inf"):
-        raise UsageError(f"WANAMAKER_LOCK_TIMEOUT={text!r} is not a number of seconds.",
-                         fix="Set it to how long a load may wait for another one, e.g. 600, or unset it.")
-    return seconds
 
 
 def _pg_type(arrow_type: pa.DataType) -> str:

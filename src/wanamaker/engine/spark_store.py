@@ -23,7 +23,7 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
-from wanamaker.engine.base import CommitPlan, Store, key_match, lock_down, select_list, tune_duckdb
+from wanamaker.engine.base import CommitPlan, Store, key_match, lock_down, lock_timeout, select_list, tune_duckdb
 from wanamaker.engine.tables import all_tables, columns_of, quote, sql_type
 from wanamaker.errors import EngineError
 
@@ -73,7 +73,7 @@ class SparkStore(Store):
         """An exclusive lock on ``warehouse/name`` (released by the kernel if the process dies)."""
         self.warehouse.mkdir(parents=True, exist_ok=True)
         with open(self.warehouse / name, "a+") as fh:
-            deadline = time.monotonic() + float(os.environ.get("WANAMAKER_LOCK_TIMEOUT", "600"))
+            deadline = time.monotonic() + lock_timeout()
             told = False
             while True:
                 try:

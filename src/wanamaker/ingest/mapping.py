@@ -145,8 +145,7 @@ def parse_mapping(path: Path, text: str | None = None, origin: str | None = None
                         f"Add `{required}: <source column>` under {table}.")
         tables.append(TableMapping(table, columns, where, unpivot, doc.line_of((table, "where")), str(path)))
     raise_if_any(issues, f"Mapping {path}")
-    return Mapping(tables, origin or f"map:{path.resolve()}", doc.path.read_text() if text is None else text,
-                   encoding=encoding)
+    return Mapping(tables, origin or f"map:{path.resolve()}", doc.text, encoding=encoding)
 
 
 def _expression(text: str, loc: tuple[str, ...], problem: Any) -> exp.Expression | None:
