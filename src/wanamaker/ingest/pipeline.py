@@ -21,7 +21,7 @@ import duckdb
 
 from wanamaker.config.models import WorkspaceConfig
 from wanamaker.engine.base import CommitPlan, Store, TableWrite
-from wanamaker.engine.tables import columns_of, quote
+from wanamaker.engine.tables import quote
 from wanamaker.errors import InputFileError, IntegrityError, UsageError
 from wanamaker.ingest import sqlgen
 from wanamaker.ingest.mapping import (
@@ -32,8 +32,9 @@ from wanamaker.ingest.mapping import (
     table_mapping,
     unmatched_headers,
 )
-from wanamaker.ingest.readers import PreparedFile, RawRead, prepare, read_raw, staging_names
+from wanamaker.ingest.readers import PreparedFile, RawRead, prepare, read_raw
 from wanamaker.ingest.report import FileCounts, LoadResult, TableReport
+from wanamaker.ingest.retry import raw_from_retry, resolve
 from wanamaker.schema.contracts import TABLES, contract
 
 Progress = Callable[[str], None]
@@ -140,7 +141,7 @@ class Loader:
             if source.prepared is not None:
                 reads.append(read_raw(con, source.prepared, raw_name, index))
             else:
-                reads.append(self._raw_from_retry(source, raw_name, index))
+                reads.append(raw_from_retry(self.con, source.retry_rows, raw_name, index))
             files_rows.append((index, source.display, source.sha))
         con.execute("CREATE OR REPLACE TEMP TABLE wm_files (_file INTEGER, display VARCHAR, sha VARCHAR)")
         con.executemany("INSERT INTO wm_files VALUES (?, ?, ?)", files_rows)
@@ -183,31 +184,6 @@ class Loader:
         self.progress("committing")
         self.store.commit(CommitPlan(writes, load_id=self.load_id))
         return result
-
-    def _raw_from_retry(self, source: Source, raw_name: str, index: int) -> RawRead:
-        """The quarantined source rows of one file, back in a raw table of staging columns ``c1``..``cN``."""
-        con = self.con
-        records: list[tuple[int, dict[str, Any]]] = []
-        seen: set[int] = set()
-        for line, _part, raw in source.retry_rows:
-            if line in seen:
-                continue
-            seen.add(line)
-            records.append((line, json.loads(raw)))
-        headers: list[str] = []
-        for _, data in records:
-            for key in data:
-                if key not in headers:
-                    headers.append(key)
-        columns = staging_names(headers)
-        cols = "".join(f"{quote(c)} VARCHAR, " for c in columns.values())
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {raw_name} ({cols}_file INTEGER, _line BIGINT)")
-        con.executemany(
-            f"INSERT INTO {raw_name} VALUES ({'?, ' * len(headers)}?, ?)",
-            [[None if data.get(h) is None else str(data.get(h)) for h in headers] + [index, line]
-             for line, data in records],
-        )
-        return RawRead(headers=headers, rows=len(records), columns=columns)
 
     def _table_mappings(self, sources: list[Source], reads: list[RawRead], table: str | None,
                         mapping: Mapping | None) -> list[TableMapping]:
@@ -420,7 +396,7 @@ class Loader:
         ]
         resolved = 0
         if retry_set:
-            resolved = self._resolve(t, typed, writes)
+            resolved = resolve(self.con, self.load_id, t, typed, writes)
         return report, writes, resolved
 
     def _q_exists(self, alias: str, table: str) -> str:
@@ -441,31 +417,6 @@ class Loader:
                 f"WHERE x._file = r._file AND x._line = r._line AND x._bucket = 'quarantined')"
             )
         return " UNION ALL ".join(parts)
-
-    def _resolve(self, t: str, typed: str, writes: list[TableWrite]) -> int:
-        """Retry: quarantined rows now loaded or duplicate are marked resolved by this load;
-        rows still failing keep their quarantine entry (with the new reason) instead of a new one."""
-        con = self.con
-        lid = sqlgen.lit(self.load_id)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE wm_qold_{t} AS SELECT q.qid, x._bucket, x._code, x._reason FROM wm_q_all q "
-            f"JOIN wm_files f ON q.file_sha = f.sha AND q.file = f.display JOIN {typed} x ON x._file = f._file "
-            f"AND x._line = q.line AND x._part = q.part WHERE q.resolved_by IS NULL AND q.table_name = {sqlgen.lit(t)}"
-        )
-        cols = ", ".join(
-            f"o.{quote(c)}" if c not in ("resolved_by", "reason_code", "reason") else
-            {"resolved_by": f"CASE WHEN n._bucket = 'quarantined' THEN NULL ELSE {lid} END AS resolved_by",
-             "reason_code": "COALESCE(n._code, o.reason_code) AS reason_code",
-             "reason": "COALESCE(n._reason, o.reason) AS reason"}[c]
-            for c, _ in columns_of("_quarantine")
-        )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE wm_qnew_{t} AS SELECT {cols} FROM wm_q_all o JOIN wm_qold_{t} n USING (qid)")
-        # a row still failing is not quarantined twice
-        con.execute(f"DELETE FROM wm_quar_{t} WHERE EXISTS (SELECT 1 FROM wm_qnew_{t} n WHERE n.file_sha = wm_quar_{t}.file_sha "
-                    f"AND n.line = wm_quar_{t}.line AND n.part = wm_quar_{t}.part)")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE wm_qdel_{t} AS SELECT qid FROM wm_qnew_{t}")
-        writes.append(TableWrite("_quarantine", insert_from=f"wm_qnew_{t}", delete_from=f"wm_qdel_{t}"))
-        return int(con.execute(f"SELECT count(*) FROM wm_qnew_{t} WHERE resolved_by IS NOT NULL").fetchone()[0])  # type: ignore[index]
 
     def _count(self, t: str, sources: list[Source]) -> TableReport:
         con = self.con
