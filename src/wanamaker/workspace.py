@@ -48,7 +48,16 @@ def find_root(start: Path | None = None) -> Path:
 def init(path: str | Path, *, connection: str = "duckdb:///wanamaker.duckdb", force: bool = False) -> Path:
     """Create a workspace folder with the default ``wanamaker.yml`` and ``plan.yml``."""
     root = Path(path)
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except (NotADirectoryError, FileExistsError) as exc:
+        raise WorkspaceNotFound(f"cannot make the workspace folder {root}: {exc.filename or root} is a file, not a "
+                                "folder.", fix="Choose a path whose parts are folders (or not there yet).") from exc
+    except OSError as exc:
+        from wanamaker.engine.faults import raise_fault
+
+        raise_fault(exc, root)
+        raise
     config = root / CONFIG_FILE
     if config.exists() and not force:
         raise UsageError(f"{config} already exists.", fix="Use another folder, or pass --force to overwrite it.")

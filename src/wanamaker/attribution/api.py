@@ -10,14 +10,14 @@ Sums are checked to 1e-9 relative on every run; runs and touch credits are persi
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from wanamaker.attribution import credits
-from wanamaker.attribution.models import DATA_DRIVEN, expand, path_credit
+from wanamaker.attribution.models import DATA_DRIVEN, check_model, expand, path_credit
 from wanamaker.attribution.paths import Float, Int, Paths, from_codes
 from wanamaker.attribution.paths_file import read_paths
 from wanamaker.attribution.rules import RuleParams, TouchArrays, rule_weights
@@ -70,35 +70,51 @@ class AttributionResult:
         return self.to_arrow().to_pandas()
 
 
-def _as_datetime(v: str | date | datetime | None) -> datetime | None:
-    if v is None or isinstance(v, datetime):
-        return v
-    if isinstance(v, date):
-        return datetime(v.year, v.month, v.day)
-    return datetime.fromisoformat(v)
+MAX_REPLICATES = 10_000
+#: options that need a workspace's touches (a paths file has no times, stages or touch types)
+_WORKSPACE_ONLY = {"level": "--level", "milestone": "--milestone", "lookback": "--lookback", "date_from": "--from",
+                   "date_to": "--to", "exclude_channels": "--exclude-channel",
+                   "exclude_touch_types": "--exclude-touch-type", "explain": "--explain"}
 
 
 def options_from(ws: Any, *, level: str | None, milestone: str | None, value: str | None,
                  lookback: str | timedelta | None, date_from: Any, date_to: Any,
                  exclude_channels: list[str] | None = None,
                  exclude_touch_types: list[str] | None = None) -> journeys.JourneyOptions:
-    """Merge flags over ``wanamaker.yml``'s attribution section."""
+    """Merge flags over ``wanamaker.yml``'s attribution section, each checked (a bad one is a
+    :class:`UsageError` naming its option). ``date_from`` / ``date_to`` are DATEs in the workspace
+    time zone (``--to`` ends at the end of its day) or naive-UTC datetimes."""
     from wanamaker.attribution import journeys
-    from wanamaker.config.durations import parse_duration
+    from wanamaker.config.options import choice_option, duration_option, window_option
 
     cfg = ws.config.attribution
-    lvl, val = level or cfg.level, value or cfg.value
-    if lvl not in ("person", "account"):
-        raise UsageError(f"--level {lvl} is not person or account", fix="use --level person or --level account")
-    if val not in ("count", "pipeline", "revenue"):
-        raise UsageError(f"--value {val} is not count, pipeline or revenue", fix="use one of those")
-    lb = parse_duration(lookback) if lookback is not None else cfg.lookback
+    lvl = choice_option("--level", level or cfg.level, ("person", "account"))
+    val = choice_option("--value", value or cfg.value, ("count", "pipeline", "revenue"))
+    stage = milestone or cfg.milestone
+    known = list(dict.fromkeys([*ws.config.funnel.stages, *journeys.OPPORTUNITY_DATES]))
+    if stage not in known:
+        where = "--milestone" if milestone else "attribution.milestone in wanamaker.yml"
+        raise UsageError(f"{where} '{stage}' is not a funnel stage ({', '.join(known)})",
+                         fix="name a stage from funnel.stages in wanamaker.yml, or add it there")
+    lb = duration_option("--lookback", lookback) or cfg.lookback
+    start, end = window_option(date_from, date_to, ws.config.timezone)
     return journeys.JourneyOptions(
-        level=lvl, milestone=milestone or cfg.milestone, value=val, lookback=lb,
-        date_from=_as_datetime(date_from), date_to=_as_datetime(date_to),
+        level=lvl, milestone=stage, value=val, lookback=lb, date_from=start, date_to=end,
         exclude_channels=tuple(exclude_channels if exclude_channels is not None else cfg.exclude_channels),
         exclude_touch_types=tuple(exclude_touch_types if exclude_touch_types is not None else cfg.exclude_touch_types),
     )
+
+
+def check_run(*, by: str, value: str | None, ci: bool, replicates: int, seed: int) -> None:
+    """The options every route shares, checked before any data is read."""
+    from wanamaker.config.options import choice_option, int_option
+
+    choice_option("--by", by, BY_KEYS)
+    if value is not None:
+        choice_option("--value", value, ("count", "pipeline", "revenue"))
+    if ci:
+        int_option("--replicates", replicates, maximum=MAX_REPLICATES)
+    int_option("--seed", seed, minimum=0)
 
 
 def attribute(ws: Any = None, *, model: str = "all", order: int | None = None, by: str = "channel",
@@ -114,9 +130,16 @@ def attribute(ws: Any = None, *, model: str = "all", order: int | None = None, b
     key only, nothing persisted). ``ci`` adds 90 % Poisson-bootstrap intervals on the credited
     measure (value, or conversions when ``value="count"``).
     """
-    if by not in BY_KEYS:
-        raise UsageError(f"--by {by} is not one of {', '.join(BY_KEYS)}", fix=f"use --by {'|'.join(BY_KEYS)}")
+    check_run(by=by, value=value, ci=ci, replicates=replicates, seed=seed)
+    check_model(model, order, paths_only=paths is not None)
     if paths is not None:
+        given = dict(level=level, milestone=milestone, lookback=lookback, date_from=date_from, date_to=date_to,
+                     exclude_channels=exclude_channels, exclude_touch_types=exclude_touch_types, explain=explain or None)
+        ignored = [_WORKSPACE_ONLY[k] for k, v in given.items() if v]
+        if ignored:
+            raise UsageError(f"{', '.join(ignored)} cannot be used with --paths: a paths file has no touch times, "
+                             "stages or touch types", fix=f"drop {', '.join(ignored)}, or run on a workspace "
+                             "without --paths")
         return _from_paths(Path(paths), model, order, by, value or "count", ci, replicates, seed, path_options or {})
     if ws is None:
         raise UsageError("no workspace and no --paths file", fix="run inside a workspace or pass --paths FILE")
@@ -358,6 +381,12 @@ def _from_paths(file: Path, model: str, order: int | None, by: str, value: str, 
                 seed: int, path_options: dict[str, str]) -> AttributionResult:
     if by != "channel":
         raise UsageError("a paths file only has channels", fix="drop --by or use --by channel with --paths")
+    if not path_options.get("sep", ">"):
+        raise UsageError("--sep is empty: channels in a path need a separator", fix="use --sep '>' (the default) "
+                         "or the text between channels in your file, e.g. --sep '|'")
+    if path_options.get("path_col", "path") == path_options.get("conv_col", "total_conversions"):
+        raise UsageError("--path-col and --conv-col name the same column",
+                         fix="name the column of paths and the column of conversions")
     paths = read_paths(file, **path_options)
     names, notes = expand(model, order, len(paths.channels), paths_only=True)
     measure_is_value = value != "count"

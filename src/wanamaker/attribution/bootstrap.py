@@ -31,6 +31,7 @@ from wanamaker.attribution import credits
 from wanamaker.attribution.paths import Float, Int, Paths
 
 LEVEL = 0.90
+WEIGHTS_PER_BLOCK = 1 << 24  # journey weights drawn at once by journey_sum (128 MB)
 
 
 def interval(samples: Float) -> tuple[Float, Float]:
@@ -42,11 +43,16 @@ def interval(samples: Float) -> tuple[Float, Float]:
 
 def journey_sum(journey: Int, key: Int, credit: Float, n_journeys: int, n_keys: int,
                 replicates: int, seed: int) -> Float:
-    """Replicates x keys of credits re-weighted by Poisson(1) journey weights."""
+    """Replicates x keys of credits re-weighted by Poisson(1) journey weights; the weights are drawn
+    a block of replicates at a time (about 16 M weights), the same stream as in one draw."""
     m = sp.csr_matrix((credit, (journey, key)), shape=(n_journeys, n_keys))
     rng = np.random.default_rng(seed)
-    w = rng.poisson(1.0, size=(replicates, n_journeys)).astype(np.float64)
-    return np.asarray((m.T @ w.T).T, dtype=np.float64)
+    out = np.zeros((replicates, n_keys))
+    block = max(1, WEIGHTS_PER_BLOCK // max(n_journeys, 1))
+    for b0 in range(0, replicates, block):
+        w = rng.poisson(1.0, size=(min(block, replicates - b0), n_journeys)).astype(np.float64)
+        out[b0:b0 + w.shape[0]] = (m.T @ w.T).T
+    return out
 
 
 def path_replicates(paths: Paths, model: Callable[[Paths], Float], replicates: int, seed: int) -> Float:

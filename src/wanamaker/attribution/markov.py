@@ -8,8 +8,8 @@ plus (start), (conversion) and (null); repeated consecutive channels are kept.
 The removal effect of channel ``c`` is ``RE_c = 1 - P_c / P`` where ``P`` is the probability of
 absorption in (conversion) from (start) and ``P_c`` the same with every state containing ``c``
 sent to (null). Each probability is an absorbing-chain solve ``(I - Q) x = r`` on the transient
-states: dense LU for small chains (plain numpy, no sparse machinery), sparse LU up to 20,000
-states, and above that BiCGSTAB on the whole chain with the removed states masked, warm-started
+states: dense LU for small chains (plain numpy), sparse LU for narrow chains up to 20,000
+states (markov_size), else BiCGSTAB on the whole chain with the removed states masked, warm-started
 from the full chain's solution and driven to a checked relative residual below 1e-13 (high-order
 chains fill in under LU); the removal solves of a large chain are shared between the machine's
 cores (forked workers; ``WANAMAKER_WORKERS`` caps them). Exact up to floating point; no
@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from wanamaker.attribution.kernels import Compact, compact_matrix, count_native, native, whole_journeys
+from wanamaker.attribution.markov_size import check_codes, check_work, lu_is_narrow
 from wanamaker.attribution.paths import Float, Int, Paths
 
 MAX_ORDER = 4
@@ -114,8 +115,7 @@ def build_chain(paths: Paths, order: int) -> Chain:
         raise ValueError(f"Markov order must be 1 to {MAX_ORDER}, not {order}")
     k = len(paths.channels)
     base = k + 1
-    if base ** (order + 1) >= 2**62:
-        raise ValueError(f"{k} channels are too many for a Markov chain of order {order}")
+    check_codes(k, order)
     kernels = native()
     if kernels is not None and base ** (order + 1) <= WINDOW_CODES_MAX and whole_journeys(paths):
         uniq, src, dst, vals, start, conv_out, value_out, null_out = count_native(kernels, paths, order, base)
@@ -139,8 +139,6 @@ def build_chain(paths: Paths, order: int) -> Chain:
     r_conv, r_value = conv_out * inv, value_out * inv
     compact = compact_matrix(q, src, dst, vals, inv) if kernels is not None and n > DENSE_MAX else None
     return Chain(q, r_conv, r_value, start, _holding(uniq, order, k), bool(np.array_equal(r_value, r_conv)), compact)
-
-
 
 
 def _count(paths: Paths, order: int, base: int) -> tuple[Int, Int, Int, Float, Float, Float, Float, Float]:
@@ -270,7 +268,7 @@ def absorb(chain: Chain, keep: NDArray[np.bool_] | None = None, *, value: bool =
     if keep is None:
         keep = np.ones(n, dtype=bool)
     same_value = not value or chain.value_is_count
-    if chain.dense or n <= DIRECT_MAX:
+    if chain.dense or (n <= DIRECT_MAX and lu_is_narrow(n, chain.q.data.shape[0])):
         idx = np.flatnonzero(keep)
         xc, xv = np.zeros(n), np.zeros(n)
         if idx.size:
@@ -414,9 +412,10 @@ def markov(paths: Paths, order: int = 1, *, value: bool = True) -> MarkovResult:
     (0.5, [1.0, 1.0], [0.5, 0.5])
     """
     chain = build_chain(paths, order)
-    p, ev, x_full, xv_full = absorb(chain, value=value)
     k = len(paths.channels)
     todo = [c for c in range(k) if chain.holding[c].size]
+    check_work(k, order, len(todo), chain.n, chain.q.data.shape[0] if not chain.dense else chain.n**2)
+    p, ev, x_full, xv_full = absorb(chain, value=value)
     solved = _map_removals(chain, todo, value, (x_full, xv_full))
     re = np.zeros(k)
     re_v = np.zeros(k)

@@ -24,8 +24,23 @@ class ChannelCredit:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+def check_model(model: str, order: int | None, *, paths_only: bool = False) -> None:
+    """Refuse a ``--model`` / ``--order`` pair that cannot run, before any data is read."""
+    if order is not None and model != "markov":
+        raise UsageError(f"--order {order} applies to --model markov only", fix="drop --order or use --model markov")
+    if order is not None and not 1 <= order <= MAX_ORDER:
+        raise UsageError(f"--order {order} is out of range: Markov orders run from 1 to {MAX_ORDER}",
+                         fix=f"use --order 1 to {MAX_ORDER} (1 is the default)")
+    if model not in ("all", "markov") + ALL_NAMES:
+        raise UsageError(f"unknown model '{model}'", fix=f"use one of: all, markov, {', '.join(ALL_NAMES)}")
+    if paths_only and model in RULE_MODELS and model not in PATH_RULE_MODELS:
+        raise UsageError(f"{model} needs touch times and stages, which a paths file does not have",
+                         fix=f"use one of {', '.join(PATH_RULE_MODELS + DATA_DRIVEN)} with --paths")
+
+
 def expand(model: str, order: int | None, n_channels: int, *, paths_only: bool = False) -> tuple[list[str], list[str]]:
     """The model names to run for ``--model``/``--order``, and notes about skipped ones."""
+    check_model(model, order, paths_only=paths_only)
     notes: list[str] = []
     if model == "all":
         names = list(PATH_RULE_MODELS if paths_only else RULE_MODELS) + ["markov_1", "markov_3", "shapley"]
@@ -38,17 +53,7 @@ def expand(model: str, order: int | None, n_channels: int, *, paths_only: bool =
             notes.append(f"shapley_rate skipped: {n_channels} channels exceed {MAX_RATE_CHANNELS}")
         return names, notes
     if model == "markov":
-        k = order or 1
-        if not 1 <= k <= MAX_ORDER:
-            raise UsageError(f"--order {k} is out of range", fix=f"use an order from 1 to {MAX_ORDER}")
-        return [f"markov_{k}"], notes
-    if order is not None:
-        raise UsageError("--order applies to --model markov only", fix="drop --order or use --model markov")
-    if model not in ALL_NAMES:
-        raise UsageError(f"unknown model '{model}'", fix=f"use one of: all, markov, {', '.join(ALL_NAMES)}")
-    if paths_only and model in RULE_MODELS and model not in PATH_RULE_MODELS:
-        raise UsageError(f"{model} needs touch times and stages, which a paths file does not have",
-                         fix=f"use one of {', '.join(PATH_RULE_MODELS + DATA_DRIVEN)} with --paths")
+        return [f"markov_{1 if order is None else order}"], notes
     if model == "shapley_rate" and n_channels > MAX_RATE_CHANNELS:
         raise UsageError(f"shapley_rate enumerates 2^n channel sets and {n_channels} channels exceed {MAX_RATE_CHANNELS}",
                          fix="exclude channels (--exclude-channel) or use --model shapley")

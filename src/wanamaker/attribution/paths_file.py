@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from wanamaker.attribution import paths_checks as checks
 from wanamaker.attribution.kernels import native
 from wanamaker.attribution.markov import workers
 from wanamaker.attribution.paths import Float, Int, Paths
@@ -64,34 +65,21 @@ def read_paths(
     """
     file = Path(file)
     try:
+        checks.regular_file(file)
         with file.open("rb") as fh:
-            head = fh.read(65536)
+            head = fh.read(checks.HEADER_BYTES)
     except OSError as exc:
         raise InputFileError(f"cannot read paths file {file}: {exc}", fix="check the path") from exc
     delim = None
     if file.suffix.lower() not in _COMPRESSED:
-        header = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
-        delim = _delimiter(header)
-        names = [n.strip().strip('"') for n in header.rstrip("\r").split(delim)]
-        _check_columns(file, names, path_col, conv_col)
+        delim, names = checks.header_names(file, head)
+        checks.check_columns(file, names, path_col, conv_col)
+        if not head.rstrip(b"\r\n").count(b"\n") and len(head) < checks.HEADER_BYTES:  # one line: the header
+            raise checks.no_rows(file)
         fast = _read_fast(file, delim, names, path_col, conv_col, value_col, null_col, sep)
         if fast is not None:
-            return fast
-    return _read_arrow(file, path_col, conv_col, value_col, null_col, sep, delim)
-
-
-def _delimiter(header: str) -> str:
-    """The candidate that splits the header most (path text never holds one)."""
-    return max(",;\t|", key=header.count)
-
-
-def _check_columns(file: Path, names: list[str], path_col: str, conv_col: str) -> None:
-    missing = [c for c in (path_col, conv_col) if c not in names]
-    if missing:
-        raise InputFileError(
-            f"paths file {file} has no column {', '.join(missing)} (columns: {', '.join(names)})",
-            fix="name the columns with --path-col / --conv-col / --value-col / --null-col",
-        )
+            return checks.check_paths(file, fast, path_col)
+    return checks.check_paths(file, _read_arrow(file, path_col, conv_col, value_col, null_col, sep, delim), path_col)
 
 
 # --- the fast reader -------------------------------------------------------------------------
@@ -163,6 +151,7 @@ def _read_fast(file: Path, delim: str, names: list[str], path_col: str, conv_col
     def column(name: str) -> Float:
         return np.concatenate([p[0][name] for p in parts])
 
+    checks.check_counts(file, {c: column(c) for c in (conv_col, value_col, null_col) if c in cols}, checks.fast_line_of)
     conv = column(conv_col)
     value = column(value_col) if value_col in cols else conv.copy()
     nulls = column(null_col) if null_col in cols else np.zeros_like(conv)
@@ -185,11 +174,11 @@ def _read_native(kernels: Any, file: Path, delim: str, names: list[str], path_co
         text = mmap.mmap(fh.fileno(), 0, flags=mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0),
                          prot=mmap.PROT_READ)
     with text, memoryview(text) as view:
-        return _split_native(kernels, text, view, delim, names, path_col, conv_col, value_col, null_col, sep)
+        return _split_native(kernels, file, text, view, delim, names, path_col, conv_col, value_col, null_col, sep)
 
 
-def _split_native(kernels: Any, text: mmap.mmap, view: memoryview, delim: str, names: list[str], path_col: str,
-                  conv_col: str, value_col: str, null_col: str, sep: str) -> Paths | None:
+def _split_native(kernels: Any, file: Path, text: mmap.mmap, view: memoryview, delim: str, names: list[str],
+                  path_col: str, conv_col: str, value_col: str, null_col: str, sep: str) -> Paths | None:
     body = text.find(b"\n") + 1
     if body == 0 or body == len(text) or b'"' in text[:body] or b"\r" in text[:body]:
         return None
@@ -214,6 +203,7 @@ def _split_native(kernels: Any, text: mmap.mmap, view: memoryview, delim: str, n
         per_row.append(np.frombuffer(per_row_b, dtype=np.int64))
         numbers.append([np.frombuffer(b, dtype=np.float64) for b in numbers_b])
     cols = {c: _join([part[i] for part in numbers]) for i, c in enumerate(number_cols)}
+    checks.check_counts(file, cols, checks.fast_line_of)
     conv = cols[conv_col]
     value = cols[value_col] if value_col in cols else conv.copy()
     nulls = cols[null_col] if null_col in cols else np.zeros_like(conv)
@@ -462,29 +452,43 @@ def _read_arrow(file: Path, path_col: str, conv_col: str, value_col: str, null_c
 
     if delim is None:  # a compressed file: its header is read through the decompressor
         with pa.input_stream(str(file), compression="detect") as stream:
-            delim = _delimiter(stream.read(65536).decode("utf-8-sig", errors="replace").split("\n", 1)[0])
+            delim = checks.header_names(file, stream.read(checks.HEADER_BYTES))[0]
     try:
-        table = pacsv.read_csv(file, parse_options=pacsv.ParseOptions(delimiter=delim),
-                               convert_options=pacsv.ConvertOptions(column_types={path_col: pa.string()}))
+        table = pacsv.read_csv(file, parse_options=pacsv.ParseOptions(delimiter=delim),  # only "" is null: "nan" is NaN
+                               convert_options=pacsv.ConvertOptions(column_types={path_col: pa.string()}, null_values=[""]))
     except (pa.ArrowInvalid, OSError) as exc:
+        if "Empty CSV file" in str(exc):  # a header line and nothing after it
+            raise checks.no_rows(file) from exc
+        if "straddl" in str(exc):  # a record longer than Arrow's block (1 MB)
+            raise InputFileError(f"cannot parse paths file {file}: a line is longer than 1 MB, the most the CSV "
+                                 "reader takes in a file with quotes, CRLF line ends or compression",
+                                 fix="save the file uncompressed with plain \\n line ends and no quotes (read at any "
+                                     "line length), or shorten the path") from exc
         raise InputFileError(f"cannot parse paths file {file}: {exc}",
                              fix="check the CSV: a header row, then one path per line") from exc
-    _check_columns(file, table.column_names, path_col, conv_col)
+    checks.check_columns(file, table.column_names, path_col, conv_col)
+    if table.num_rows == 0:
+        raise checks.no_rows(file)
+    line_of = checks.arrow_line_of(file, delim)
 
     def num(col: str) -> Float:
         try:
             arr = pc.cast(table[col], pa.float64())
         except pa.ArrowInvalid as exc:
-            raise InputFileError(f"cannot parse paths file {file}: column {col} is not numeric ({exc})",
+            row = checks.first_text(table[col].to_pylist())
+            where = f", line {line_of(row)}" if row is not None else ""
+            raise InputFileError(f"cannot parse paths file {file}{where}: column {col} is not numeric ({exc})",
                                  fix=f"{col} must hold plain numbers (journey counts or values)") from exc
         return np.asarray(pc.fill_null(arr, 0.0).to_numpy(zero_copy_only=False), dtype=np.float64)
 
-    conv = num(conv_col)
-    value = num(value_col) if value_col in table.column_names else conv.copy()
-    nulls = num(null_col) if null_col in table.column_names else np.zeros_like(conv)
+    numbers = {c: num(c) for c in (conv_col, value_col, null_col) if c in table.column_names}
+    checks.check_counts(file, numbers, line_of)
+    conv = numbers[conv_col]
+    value = numbers[value_col] if value_col in numbers else conv.copy()
+    nulls = numbers[null_col] if null_col in numbers else np.zeros_like(conv)
     parts = pc.split_pattern(pc.fill_null(table[path_col], ""), sep)
     lengths = pc.list_value_length(parts).to_numpy(zero_copy_only=False).astype(np.int64)
     enc = pc.dictionary_encode(pc.list_flatten(parts)).combine_chunks()
     dictionary = [str(x) for x in enc.dictionary.to_pylist()]
     codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    return _assemble(lengths, [codes], [dictionary], conv, value, nulls)
+    return checks.check_paths(file, _assemble(lengths, [codes], [dictionary], conv, value, nulls), path_col)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from wanamaker.cli.output import Format, current_workspace, emit
+from wanamaker.errors import UsageError
 
 
 class By(StrEnum):
@@ -18,6 +19,16 @@ class By(StrEnum):
     touch_type = "touch_type"
     segment = "segment"
     period = "period"
+
+
+def _check_evaluate(model: str, order: int | None, by: By, ci: bool, explain: bool, paths: Path | None) -> None:
+    """``--evaluate`` runs every model by channel on the workspace: options it would ignore are refused."""
+    given = {"--model": model != "all", "--order": order is not None, "--by": by is not By.channel, "--ci": ci,
+             "--explain": explain, "--paths": paths is not None}
+    clash = [name for name, on in given.items() if on]
+    if clash:
+        raise UsageError(f"{', '.join(clash)} cannot be used with --evaluate: it runs every model by channel on the "
+                         "workspace", fix=f"drop {', '.join(clash)}, or run without --evaluate")
 
 
 def register(app: typer.Typer) -> None:
@@ -31,12 +42,12 @@ def register(app: typer.Typer) -> None:
         level: Annotated[str | None, typer.Option("--level", help="person | account (default: wanamaker.yml).")] = None,
         milestone: Annotated[str | None, typer.Option("--milestone", help="The funnel stage to attribute.")] = None,
         value: Annotated[str | None, typer.Option("--value", help="count | pipeline | revenue.")] = None,
-        lookback: Annotated[str | None, typer.Option("--lookback", help="Window before the milestone, e.g. 90d.")] = None,
-        date_from: Annotated[str | None, typer.Option("--from", help="First milestone date (YYYY-MM-DD).")] = None,
-        date_to: Annotated[str | None, typer.Option("--to", help="End of the data (YYYY-MM-DD).")] = None,
+        lookback: Annotated[str | None, typer.Option("--lookback", help="Window before the milestone, a positive duration such as 90d.")] = None,
+        date_from: Annotated[str | None, typer.Option("--from", help="First milestone day (YYYY-MM-DD, workspace time zone).")] = None,
+        date_to: Annotated[str | None, typer.Option("--to", help="Last day of the data (YYYY-MM-DD, to the end of that day).")] = None,
         ci: Annotated[bool, typer.Option("--ci", help="90 % bootstrap intervals on the credited measure.")] = False,
-        replicates: Annotated[int, typer.Option("--replicates", help="Bootstrap replicates for --ci.")] = 200,
-        seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap for --ci (same seed, same intervals).")] = 0,
+        replicates: Annotated[int, typer.Option("--replicates", help="Bootstrap replicates for --ci (1 to 10000).")] = 200,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap for --ci, 0 or more (same seed, same intervals).")] = 0,
         paths: Annotated[Path | None, typer.Option("--paths", help="Aggregated paths file (ChannelAttribution format).")] = None,
         path_col: Annotated[str, typer.Option("--path-col")] = "path",
         conv_col: Annotated[str, typer.Option("--conv-col")] = "total_conversions",
@@ -51,17 +62,25 @@ def register(app: typer.Typer) -> None:
         workspace: Annotated[Path | None, typer.Option("--workspace", "-w", envvar="WANAMAKER_WORKSPACE")] = None,
     ) -> None:
         """Attribute a milestone and its value to touches, channels, campaigns and more."""
-        from wanamaker.attribution.api import attribute
+        from wanamaker.attribution.api import attribute, check_run
         from wanamaker.attribution.evaluate import evaluate as run_evaluate
+        from wanamaker.attribution.models import check_model
+        from wanamaker.config.options import text_option
 
+        check_run(by=by.value, value=value, ci=ci, replicates=replicates, seed=seed)
+        if evaluate:
+            _check_evaluate(model, order, by, ci, explain, paths)
+        else:
+            check_model(model, order, paths_only=paths is not None)
         opts: dict[str, Any] = dict(level=level, milestone=milestone, value=value, lookback=lookback, date_from=date_from,
                     date_to=date_to, exclude_channels=exclude_channel or None,
                     exclude_touch_types=exclude_touch_type or None)
-        if paths is not None and not evaluate:
-            result = attribute(None, model=model, order=order, by=by.value, value=value, ci=ci, paths=paths,
-                               replicates=replicates, seed=seed,
-                               path_options=dict(path_col=path_col, conv_col=conv_col, value_col=value_col,
-                                                 null_col=null_col, sep=sep))
+        if paths is not None:
+            path_options = dict(path_col=text_option("--path-col", path_col), conv_col=text_option("--conv-col", conv_col),
+                                value_col=text_option("--value-col", value_col),
+                                null_col=text_option("--null-col", null_col), sep=sep)
+            result = attribute(None, model=model, order=order, by=by.value, ci=ci, paths=paths, replicates=replicates,
+                               seed=seed, explain=explain, path_options=path_options, **opts)
         else:
             with current_workspace(workspace) as ws:
                 if evaluate:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 DEMO_MEMORY_LIMIT = "2GB"  # keeps `--size large` under 4 GiB (benchmarks/RESULTS-demo.md)
+FIRST_END, LAST_END = date(1992, 1, 1), date(2099, 12, 31)  # two years after ingest.min_date; a sane horizon
 
 
 def register(app: typer.Typer) -> None:
@@ -16,23 +17,29 @@ def register(app: typer.Typer) -> None:
     def demo(
         directory: Annotated[Path, typer.Argument(help="Folder of the new demo workspace.")] = Path("wanamaker-demo"),
         size: Annotated[str, typer.Option("--size", help="small | medium | large (DESIGN 'Demo sizes').")] = "medium",
-        seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same tables.")] = 42,
-        end: Annotated[str, typer.Option("--end", help="Last day of the world (YYYY-MM-DD).")] = "2026-06-30",
+        seed: Annotated[int, typer.Option("--seed", help="Random seed, 0 or more: the same seed gives the same tables.")] = 42,
+        end: Annotated[str, typer.Option("--end", help="Last day of the world (YYYY-MM-DD, 1992 to 2099).")] = "2026-06-30",
     ) -> None:
         """Create a demo workspace, generate a company with known ground truth, load it and run every analysis."""
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+        from wanamaker.config.options import choice_option, int_option
         from wanamaker.demo.run import headline, run_demo
         from wanamaker.demo.spec import SIZES, DemoSpec
         from wanamaker.errors import UsageError
 
-        if size not in SIZES:
-            raise UsageError(f"--size {size} is not a demo size.", fix="Use small, medium or large.")
+        choice_option("--size", size, tuple(SIZES))
+        int_option("--seed", seed, minimum=0)
         try:
             last = date.fromisoformat(end)
         except ValueError:
             raise UsageError(f"--end {end} is not a date.", fix="Write it as YYYY-MM-DD, e.g. 2026-06-30.") from None
+        if not FIRST_END <= last <= LAST_END:
+            raise UsageError(f"--end {end} is outside {FIRST_END} to {LAST_END}: the demo's two years of data must "
+                             "fall after ingest.min_date (1990-01-01).", fix="Use a date in that range, e.g. 2026-06-30.")
+        if directory.exists() and not directory.is_dir():
+            raise UsageError(f"{directory} is a file, not a folder.", fix="Name a new folder for the demo workspace.")
         spec = DemoSpec(size=size, seed=seed, end=last)  # type: ignore[arg-type]
         console = Console(stderr=True)
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 
 from wanamaker.cli.output import Format, current_workspace, emit
+from wanamaker.config.options import choice_option, moment_option
 from wanamaker.errors import UsageError
 
 WorkspaceOpt = Annotated[
@@ -45,17 +45,7 @@ class AlignmentSection(StrEnum):
 
 def parse_as_of(text: str | None, tz: str) -> datetime | None:
     """``--as-of`` in the workspace time zone -> naive UTC. A bare date means the end of that day."""
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(f"--as-of '{text}' is not a date.", fix="Write 2026-03-31 or 2026-03-31T18:00.") from None
-    if len(text.strip()) <= 10:
-        value = value + timedelta(days=1)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(tz))
-    return value.astimezone(UTC).replace(tzinfo=None)
+    return moment_option("--as-of", text, tz, end_of_day=True)
 
 
 def _flat(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -95,14 +85,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Lifecycle funnel: stage counts, conversion, velocity and leakage."""
         from wanamaker.funnel import funnel as run
+        from wanamaker.funnel.api import as_timedelta, check_period
 
-        if level not in ("person", "account"):
-            raise UsageError(f"--level '{level}' is not a level.", fix="Use --level person or --level account.")
+        choice_option("--level", level, ("person", "account"))  # checked before the workspace opens
+        check_period(period)
+        as_timedelta(within, "--within")
+        as_timedelta(stall, "--stall")
         with current_workspace(workspace) as ws:
             result = run(
                 ws, by=by, period=period, cohort=cohort, within=within, level=level,  # type: ignore[arg-type]
                 as_of=parse_as_of(as_of, ws.config.timezone), stall=stall,
-                stages=[s.strip() for s in stages.split(",")] if stages else None,
+                stages=[s.strip() for s in stages.split(",")] if stages is not None else None,
             )
         if show is FunnelView.conversion:
             emit(result.rows(), fmt, title="funnel")
@@ -122,7 +115,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """SLA: response times, breaches and breach rate per rule, rep or team; open breaches."""
         from wanamaker.funnel import sla as run
+        from wanamaker.funnel.api import check_period
+        from wanamaker.funnel.sla import SLA_KEYS
 
+        check_period(period)  # checked before the workspace opens (and again by sla())
+        if by is not None:
+            choice_option("--by", by, SLA_KEYS)
         with current_workspace(workspace) as ws:
             result = run(ws, by=by, period=period, open=open_, as_of=parse_as_of(as_of, ws.config.timezone))
         emit(result.rows(), fmt, title=f"open SLA breaches as of {result.as_of:%Y-%m-%d %H:%M} UTC" if open_
@@ -139,6 +137,7 @@ def register(app: typer.Typer) -> None:
         """Sales-marketing alignment: sourced / influenced, acceptance, rejection reasons, survey."""
         from wanamaker.funnel import alignment as run
 
+        choice_option("--period", period, ("month", "quarter", "year"))
         if fmt is Format.csv and section is None:
             raise UsageError("CSV holds one table.", fix="Add --section sourced|acceptance|rejection_reasons|"
                                                          "recycled|survey.")

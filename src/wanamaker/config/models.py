@@ -1,22 +1,32 @@
 """The two workspace files as typed models: ``wanamaker.yml`` (:class:`WorkspaceConfig`) and
-``plan.yml`` (:class:`Plan`). Every model forbids unknown keys (see DESIGN "Workspace")."""
+``plan.yml`` (:class:`Plan`). Every model forbids unknown keys (see DESIGN "Workspace") and every
+number is finite: a value that would give nonsense later (a zero half-life, a tolerance of a
+billion days, NaN weights) is a config problem with its file and line now."""
 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from wanamaker.config.durations import parse_duration
 
+MAX_FUTURE_TOLERANCE = timedelta(days=3650)
+EARLIEST_MIN_DATE = date(1900, 1, 1)
+
 
 def _duration(value: Any) -> timedelta:
     return parse_duration(value)
 
 
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
+def _tolerance(value: Any) -> timedelta:
+    return parse_duration(value, allow_zero=True, maximum=MAX_FUTURE_TOLERANCE)
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]  # positive, at most 100 years
+Tolerance = Annotated[timedelta, BeforeValidator(_tolerance)]  # zero or more, at most 10 years
 
 
 def _as_list(value: Any) -> Any:
@@ -24,7 +34,7 @@ def _as_list(value: Any) -> Any:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False)
 
 
 class ChannelSpec(Strict):
@@ -51,13 +61,17 @@ class FunnelConfig(Strict):
             raise ValueError(f"{sorted(both)} cannot be both a stage and an exit")
         if len(self.stages) < 2:
             raise ValueError("a funnel needs at least two stages")
+        for names in (self.stages, self.exits):
+            twice = sorted({s for s in names if names.count(s) > 1})
+            if twice:
+                raise ValueError(f"{twice} listed twice; list each stage and exit once")
         return self
 
 
 class SlaRule(Strict):
     name: str
     from_stage: str = Field(alias="from")
-    to: Annotated[list[str], BeforeValidator(_as_list)]
+    to: Annotated[list[str], BeforeValidator(_as_list), Field(min_length=1)]
     within: Duration
 
 
@@ -86,8 +100,17 @@ class AttributionConfig(Strict):
 
 class IngestConfig(Strict):
     orphans: Literal["quarantine", "warn"] = "quarantine"
-    future_tolerance: Duration = timedelta(days=1)
+    future_tolerance: Tolerance = timedelta(days=1)
     min_date: date = date(1990, 1, 1)
+
+    @field_validator("min_date")
+    @classmethod
+    def _min_date(cls, value: date) -> date:
+        today = datetime.now().date()
+        if not EARLIEST_MIN_DATE <= value <= today:
+            raise ValueError(f"{value} is not between {EARLIEST_MIN_DATE} and today ({today}); rows dated before "
+                             "min_date are quarantined, so write the earliest date your data can hold, e.g. 1990-01-01")
+        return value
 
 
 _DEFAULT_CHANNELS: dict[str, ChannelSpec] = {
@@ -183,6 +206,12 @@ class Period(Strict):
     from_: date = Field(alias="from")
     to: date
 
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.from_ > self.to:
+            raise ValueError(f"the period starts ({self.from_}) after it ends ({self.to}); write from before to")
+        return self
+
 
 class Deliverable(Strict):
     name: str
@@ -208,7 +237,7 @@ class Goal(Strict):
     period: str | Period
     parent: str | None = None
     stands_alone: str | None = None
-    weight: float = 1.0
+    weight: float = Field(default=1.0, ge=0)
 
     @field_validator("period")
     @classmethod

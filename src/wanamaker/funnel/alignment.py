@@ -14,6 +14,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from wanamaker.config.options import choice_option
 from wanamaker.errors import DataError, UsageError
 from wanamaker.funnel._source import Source, scalar
 from wanamaker.funnel.acceptance import (
@@ -27,9 +28,9 @@ from wanamaker.funnel.acceptance import (
 )
 from wanamaker.funnel.api import _naive, check_period
 from wanamaker.funnel.breakdowns import with_key
-from wanamaker.funnel.periods import Period, periods_between
+from wanamaker.funnel.periods import PERIOD_KINDS, Period, periods_between
 from wanamaker.funnel.results import Tabular, row_dict
-from wanamaker.funnel.sla import OpenBreach, SlaRow, open_breaches, sla_rows
+from wanamaker.funnel.sla import SLA_KEYS, OpenBreach, SlaRow, open_breaches, sla_rows
 from wanamaker.funnel.sourced import SourcedResult, sourced_influenced
 from wanamaker.funnel.stages import subject_stages
 from wanamaker.funnel.survey import SurveyRow, survey_rows
@@ -81,6 +82,11 @@ def sla(
     """The SLA rules of ``ws`` per rep or team (``by``: rep | team), per period (month | quarter | year),
     as of ``as_of`` (default: the end of the data). ``open=True`` makes ``rows()`` the open breaches."""
     kind = check_period(period)
+    if by is not None:
+        choice_option("--by", by, SLA_KEYS)
+    if open and (by is not None or kind is not None):
+        raise UsageError("--by and --period cannot be used with --open: open breaches are listed one per clock.",
+                         fix="Drop --by / --period, or drop --open for the summary.")
     rules = list(ws.config.sla)
     if not rules:
         raise UsageError("wanamaker.yml has no SLA rules.", fix="Add rules under `sla:` (see docs/funnel.md).")
@@ -136,7 +142,7 @@ def alignment(ws: Source, *, by: tuple[str, ...] = ACCEPTANCE_BREAKDOWNS, period
     """Sales-marketing alignment. Acceptance, rejection reasons and recycled leads overall and per
     breakdown in ``by`` (first-touch channel and campaign by default); acceptance and the survey per
     fiscal ``period`` too."""
-    kind = check_period(period)
+    kind = check_period(choice_option("--period", period, PERIOD_KINDS))
     cfg = ws.config
     stages = list(cfg.funnel.stages)
     events = ws.table("stage_events")

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import ibis
 import ibis.expr.types as ir
 
-from wanamaker.config.durations import parse_duration
+from wanamaker.config.options import choice_option, duration_option
 from wanamaker.errors import DataError, UsageError
 from wanamaker.funnel._source import Source
 from wanamaker.funnel.breakdowns import with_key
@@ -49,33 +49,31 @@ class FunnelResult(Tabular):
         return [row_dict(r) for r in self.leakage]
 
 
-def as_timedelta(value: str | timedelta | None) -> timedelta | None:
-    if value is None or isinstance(value, timedelta):
-        return value
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise UsageError(str(exc), fix="Write a duration such as 90d, 24h or 2w.") from None
+def as_timedelta(value: str | timedelta | None, name: str = "--within") -> timedelta | None:
+    """A positive duration option (``90d``); a bad one is a usage error naming ``name``."""
+    return duration_option(name, value)
 
 
-def check_period(period: str | None) -> PeriodKind | None:
-    if period is not None and period not in PERIOD_KINDS:
-        raise UsageError(f"'{period}' is not a period.", fix=f"Use --period {' | '.join(PERIOD_KINDS)}.")
+def check_period(period: str | None, name: str = "--period") -> PeriodKind | None:
+    if period is not None:
+        choice_option(name, period, PERIOD_KINDS)
     return period  # type: ignore[return-value]
 
 
 def pick_stages(configured: list[str], wanted: list[str] | None) -> list[str]:
     """``wanted`` (configured stages, in configured order), or all configured stages."""
-    if not wanted:
+    if wanted is None:
         return configured
+    wanted = [s for s in wanted if s]
     unknown = [s for s in wanted if s not in configured]
     if unknown:
         raise UsageError(
-            f"{', '.join(unknown)} not among the funnel stages ({', '.join(configured)}).",
+            f"--stages {', '.join(unknown)}: not among the funnel stages ({', '.join(configured)}).",
             fix="Name stages from funnel.stages in wanamaker.yml, or add them there.",
         )
-    if len(wanted) < 2:
-        raise UsageError("A funnel needs at least two stages.", fix="Name two or more stages, e.g. --stages mql,won.")
+    if len(set(wanted)) < 2:
+        raise UsageError("--stages names fewer than two stages: a funnel needs at least two.",
+                         fix="Name two or more stages, comma-separated, e.g. --stages mql,won.")
     return [s for s in configured if s in wanted]
 
 
@@ -130,9 +128,10 @@ def funnel(
     last stage event). ``stages``: only these configured stages, in their configured order (e.g.
     ``["mql", "won"]`` for MQL-to-won conversion and days to close).
     """
+    choice_option("--level", level, ("person", "account"))
     kind = check_period(period)
-    window = as_timedelta(within)
-    stall_td = as_timedelta(stall) or timedelta(days=30)
+    window = as_timedelta(within, "--within")
+    stall_td = as_timedelta(stall, "--stall") or timedelta(days=30)
     if window is not None and kind is not None and not cohort:
         raise UsageError("--within applies to cohorts.", fix="Add --cohort, or drop --within.")
     cfg = ws.config

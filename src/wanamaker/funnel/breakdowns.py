@@ -64,7 +64,7 @@ def with_key(
     allowed = BREAKDOWNS if level == "person" else _ACCOUNT_BREAKDOWNS
     if by not in allowed:
         raise UsageError(
-            f"'{by}' is not a breakdown for {level} funnels.", fix=f"Use --by with one of: {', '.join(allowed)}."
+            f"--by '{by}' is not a breakdown for {level} funnels.", fix=f"Use --by with one of: {', '.join(allowed)}."
         )
     if by == "cohort_month":
         key = label_expr(wide.entry_at, months or [])
