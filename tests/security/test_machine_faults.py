@@ -147,3 +147,14 @@ def test_sql_during_a_load_says_the_database_is_busy(root: Path, tmp_path: Path)
         out, err = load.communicate(timeout=300)
     assert load.returncode == 0, err
     assert count(root, "people") == 1_500_000
+
+
+def test_out_of_memory_is_named(root: Path, tmp_path: Path) -> None:
+    """A memory cap too small for the load, with nowhere to spill: DuckDB's out-of-memory is named with its fix."""
+    data = people_csv(tmp_path / "people.csv", 300_000)
+    env = {**os.environ, "WANAMAKER_DUCKDB_MEMORY": "20MB", "TMPDIR": str(tmp_path / "no-such-folder")}
+    result = run(["load", str(data), "--table", "people"], root, env=env)
+    assert result.returncode == 1, result.stderr
+    assert "ran out of memory" in result.stderr and "WANAMAKER_DUCKDB_MEMORY" in result.stderr
+    assert "unexpected" not in result.stderr and "cannot be read as CSV" not in result.stderr
+    assert count(root, "people") == 0

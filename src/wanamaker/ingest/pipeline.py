@@ -21,6 +21,7 @@ import duckdb
 
 from wanamaker.config.models import WorkspaceConfig
 from wanamaker.engine.base import CommitPlan, Store, TableWrite
+from wanamaker.engine.faults import raise_fault
 from wanamaker.engine.tables import quote
 from wanamaker.errors import InputFileError, IntegrityError, UsageError
 from wanamaker.ingest import sqlgen
@@ -263,6 +264,9 @@ class Loader:
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT * EXCLUDE (_pre), _pre AS _bucket FROM ({step3})")
         except duckdb.Error as exc:
+            raise_fault(exc)  # out of memory, disk full ...
+            if tm.where is None and not any(spec.expr is not None for spec in tm.columns.values()):
+                raise  # no expression of the user's ran: a defect of ours
             raise _expression_failed(tm, exc) from exc
         # a key seen twice in this load: the first occurrence wins (found by a hash aggregate, then
         # ordered only where it matters)

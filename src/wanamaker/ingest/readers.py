@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from wanamaker.engine.faults import raise_fault
 from wanamaker.engine.tables import quote
 from wanamaker.errors import InputFileError
 from wanamaker.ingest.prepare import RAW_LIMIT, PreparedFile, file_kind, prepare
@@ -83,6 +84,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, prepared: PreparedFile, table: str,
         if select == "NULL AS _none":
             con.execute(f"ALTER TABLE {table} DROP COLUMN _none")
     except duckdb.Error as exc:
+        raise_fault(exc)  # out of memory, disk full ...: the machine's, not the file's
         first = str(exc).strip().splitlines()[0]
         raise InputFileError(
             f"{prepared.display} cannot be read as {prepared.kind.upper()}: {first}",
