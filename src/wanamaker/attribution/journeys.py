@@ -3,8 +3,8 @@
 A pipeline of small Ibis steps over the contract tables, the same on DuckDB, PostgreSQL and Spark
 (window functions only, no ordered collect):
 
-1. :func:`resolved_touches` — touches with their person (anonymous touches joined through
-   ``identities``), filtered by excluded channels and touch types, keyed by subject (person or
+1. :func:`resolved_touches` — touches with their person (the metrics layer's identity stitching,
+   :mod:`wanamaker.metrics.touches`), filtered by excluded channels and touch types, keyed by subject (person or
    account).
 2. :func:`subject_stages` — per subject: the first entry into the milestone stage and into the
    role stages (lead, opportunity, won); for an account, the earliest event of the account or any
@@ -30,6 +30,8 @@ import ibis
 import pyarrow as pa
 from ibis import _
 
+from wanamaker.metrics.touches import stitched_touches
+
 ROLE_STAGES = {"lead_ts": "lead", "opp_ts": "opportunity", "won_ts": "won"}
 #: stages an opportunity row can date when no stage event does, and the column that dates them
 OPPORTUNITY_DATES = {"opportunity": "created_at", "won": "closed_at"}
@@ -50,12 +52,7 @@ class JourneyOptions:
 
 def resolved_touches(ws: Any, opts: JourneyOptions) -> Any:
     """Touches keyed by ``subject`` (person or account), anonymous ones stitched via identities."""
-    t = ws.table("touchpoints")
-    ids = ws.table("identities").group_by("anonymous_id").aggregate(id_person=_.person_id.min())
-    t = t.left_join(ids, t.anonymous_id == ids.anonymous_id).select(
-        *[c for c in ("touch_id", "ts", "channel", "campaign_id", "content", "touch_type", "account_id")],
-        person=ibis.coalesce(t.person_id, ids.id_person),
-    ).view()
+    t = stitched_touches(ws, (*_touch_cols(), "account_id")).view()
     if opts.exclude_channels:
         t = t.filter(~t.channel.isin(list(opts.exclude_channels)))
     if opts.exclude_touch_types:

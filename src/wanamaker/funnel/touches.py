@@ -1,7 +1,6 @@
-"""People's touches, with anonymous web touches stitched through ``identities`` (DESIGN "Table contracts").
-
-A touch belongs to a person when it carries the ``person_id``, or when its ``anonymous_id`` is linked to
-the person in ``identities``. Ties in time are broken by ``touch_id`` (DESIGN "Parity traps").
+"""People's touches as the funnel reads them; whose touch a touchpoint is comes from the metrics layer
+(:mod:`wanamaker.metrics.touches`: identity stitching, one person a touch). Ties in time are broken by
+``touch_id`` (DESIGN "Parity traps").
 """
 
 from __future__ import annotations
@@ -11,31 +10,18 @@ import ibis.expr.types as ir
 
 from wanamaker.config.models import WorkspaceConfig
 from wanamaker.funnel._source import Source
+from wanamaker.metrics import touches as shared
 
 
 def person_touches(src: Source) -> ir.Table:
-    """``person_id, touch_id, ts, channel, campaign_id, owner_id`` for every touch of a known person
-    (a touch both carrying the person and stitched to them appears twice; callers take first/any/min)."""
-    tp = src.table("touchpoints")
-    cols = ["touch_id", "ts", "channel", "campaign_id", "owner_id"]
-    direct = tp.filter(tp.person_id.notnull()).select("person_id", *cols)
-    ids = src.table("identities").select("anonymous_id", "person_id")
-    anon = tp.filter(tp.person_id.isnull() & tp.anonymous_id.notnull())
-    stitched = anon.join(ids, anon.anonymous_id == ids.anonymous_id).select(
-        person_id=ids.person_id, **{c: anon[c] for c in cols}
-    )
-    return direct.union(stitched)
+    """``person_id, touch_id, ts, channel, campaign_id, owner_id`` for every touch of a known person."""
+    return shared.person_touches(src, ("touch_id", "ts", "channel", "campaign_id", "owner_id"))
 
 
 def first_touch_times(src: Source) -> ir.Table:
     """``person_id, ts``: each person's first touch time (a group-by, no window)."""
-    tp = src.table("touchpoints")
-    direct = tp.filter(tp.person_id.notnull()).select("person_id", "ts")
-    ids = src.table("identities").select("anonymous_id", "person_id")
-    anon = tp.filter(tp.person_id.isnull() & tp.anonymous_id.notnull())
-    stitched = anon.join(ids, anon.anonymous_id == ids.anonymous_id).select(person_id=ids.person_id, ts=anon.ts)
-    both = direct.union(stitched)
-    return both.group_by("person_id").aggregate(ts=both.ts.min())
+    touches = shared.person_touches(src, ("ts",))
+    return touches.group_by("person_id").aggregate(ts=touches.ts.min())
 
 
 def first_touches(touches: ir.Table) -> ir.Table:
