@@ -20,6 +20,7 @@ Transcoding and cutting write a UTF-8 temporary copy; the original file is never
 from __future__ import annotations
 
 import codecs
+import csv
 import gzip
 import hashlib
 import os
@@ -297,7 +298,28 @@ def _decode(line: bytes, encoding: str, prepared: PreparedFile, number: int) -> 
 
 def _csv_placeholder(header: str, token: str) -> bytes:
     """A row with as many fields as the header, the first holding ``token``."""
-    from wanamaker.ingest.readers import sniff_line
-
     delimiter, names = sniff_line(header.lstrip("\ufeff").rstrip("\r\n"))
     return (f'"{token}"' + (delimiter + '""') * (len(names) - 1) + "\n").encode("utf-8")
+
+
+def sniff_line(first: str) -> tuple[str, list[str]]:
+    """The delimiter (the most frequent of , ; tab | outside quotes) and the column names of a header line;
+    repeated or empty names get a suffix so that every column is kept."""
+    counts: dict[str, int] = {}
+    quoted = False
+    for ch in first:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in ",;\t|":
+            counts[ch] = counts.get(ch, 0) + 1
+    delimiter = max(counts, key=lambda k: counts[k]) if counts else ","
+    raw = next(csv.reader([first], delimiter=delimiter, quotechar='"'), [])
+    names: list[str] = []
+    for index, name in enumerate(raw):
+        base = name.strip() or f"column{index + 1}"
+        candidate, n = base, 1
+        while candidate in names:
+            n += 1
+            candidate = f"{base}_{n}"
+        names.append(candidate)
+    return delimiter, names

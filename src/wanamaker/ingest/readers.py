@@ -10,7 +10,6 @@ reason code and the error, never dropped.
 
 from __future__ import annotations
 
-import csv
 import gzip
 from dataclasses import dataclass, field
 
@@ -19,7 +18,7 @@ import duckdb
 from wanamaker.engine.faults import raise_fault
 from wanamaker.engine.tables import quote
 from wanamaker.errors import InputFileError
-from wanamaker.ingest.prepare import RAW_LIMIT, PreparedFile, file_kind, prepare
+from wanamaker.ingest.prepare import RAW_LIMIT, PreparedFile, file_kind, prepare, sniff_line
 
 __all__ = ["PreparedFile", "RawRead", "file_kind", "prepare", "read_raw", "sniff_header", "sniff_line"]
 
@@ -130,29 +129,6 @@ def _take_cuts(con: duckdb.DuckDBPyConnection, prepared: PreparedFile, table: st
     if prepared.kind == "json":
         con.execute(f"ALTER TABLE {table} DROP COLUMN {quote(columns.pop(token))}")
     return [(line, cut.text, cut.message, cut.code) for line, cut in zip(lines, prepared.cuts, strict=True)]
-
-
-def sniff_line(first: str) -> tuple[str, list[str]]:
-    """The delimiter (the most frequent of , ; tab | outside quotes) and the column names of a header line;
-    repeated or empty names get a suffix so that every column is kept."""
-    counts: dict[str, int] = {}
-    quoted = False
-    for ch in first:
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch in ",;\t|":
-            counts[ch] = counts.get(ch, 0) + 1
-    delimiter = max(counts, key=lambda k: counts[k]) if counts else ","
-    raw = next(csv.reader([first], delimiter=delimiter, quotechar='"'), [])
-    names: list[str] = []
-    for index, name in enumerate(raw):
-        base = name.strip() or f"column{index + 1}"
-        candidate, n = base, 1
-        while candidate in names:
-            n += 1
-            candidate = f"{base}_{n}"
-        names.append(candidate)
-    return delimiter, names
 
 
 def sniff_header(prepared: PreparedFile) -> tuple[str, list[str]]:
