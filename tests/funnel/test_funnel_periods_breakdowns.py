@@ -99,18 +99,18 @@ def test_account_level(workspace: Any, load: Any) -> None:
         "people": [{"person_id": "a1", "account_id": "A"}],
         "touchpoints": [{"touch_id": "t1", "person_id": "a1", "ts": "2026-01-01T00:00:00", "channel": "webinar"}],
         "stage_events": [
-            # account A: opportunity then won 22 days later; account B: opportunity only;
-            # a person event is not part of the account funnel
+            # account A: opportunity then won; its person a1's opportunity event (Jan 5) is earlier than the
+            # account's own (Jan 10), so A enters at Jan 5 and wins 27 days later; account B: opportunity only
             {"subject_type": "account", "subject_id": "A", "stage": "opportunity", "ts": "2026-01-10T00:00:00"},
             {"subject_type": "account", "subject_id": "A", "stage": "won", "ts": "2026-02-01T00:00:00"},
             {"subject_type": "account", "subject_id": "B", "stage": "opportunity", "ts": "2026-01-12T00:00:00"},
-            {"subject_type": "person", "subject_id": "a1", "stage": "opportunity", "ts": "2026-01-10T00:00:00"},
+            {"subject_type": "person", "subject_id": "a1", "stage": "opportunity", "ts": "2026-01-05T00:00:00"},
         ],
     })
     rows = funnel(workspace, level="account", stages=["opportunity", "won"], by="region").rows()
     got = {(r["key"], r["stage"]): (r["entered"], r["converted_to_next"], r["median_days_to_next"]) for r in rows}
-    assert got[("all", "opportunity")] == (2, 1, 22.0)
-    assert got[("emea", "opportunity")] == (1, 1, 22.0)
+    assert got[("all", "opportunity")] == (2, 1, 27.0)
+    assert got[("emea", "opportunity")] == (1, 1, 27.0)
     assert got[("(none)", "opportunity")] == (1, 0, None)
     # channel of an account = first touch of any of its people
     by_channel = {r["key"] for r in funnel(workspace, level="account", stages=["opportunity", "won"],

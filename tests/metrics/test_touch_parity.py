@@ -65,3 +65,34 @@ def test_funnel_and_attribution_agree_on_touches(engine_workspace: wanamaker.Wor
 
     times = {r["person_id"]: str(r["ts"]) for r in first_touch_times(ws).to_pyarrow().to_pylist()}
     assert times == {"p1": "2026-01-04 10:00:00", "p2": "2026-01-01 08:00:00", "p3": "2026-01-01 12:00:00"}
+
+
+@pytest.mark.engines
+@pytest.mark.parametrize("level", ["person", "account"])
+def test_funnel_and_attribution_agree_on_stage_entries(engine_workspace: wanamaker.Workspace, tmp_path: Path,
+                                                       level: str) -> None:
+    """Account A enters `opportunity` at its person a1's event (Jan 5), earlier than its own (Jan 10);
+    account B only through its own event; person a2 has no account, so it is in no account's funnel."""
+    from wanamaker.attribution.journeys import subject_stages as attribution_stages
+    from wanamaker.funnel.stages import subject_stages as funnel_stages
+    from wanamaker.metrics.stages import stage_events
+
+    ws = engine_workspace
+    data = {
+        "accounts": "account_id,name\nA,Acme\nB,Beta\n",
+        "people": "person_id,account_id,created_at\na1,A,2025-12-01\na2,,2025-12-01\nb1,B,2025-12-01\n",
+        "stage_events": ("subject_type,subject_id,stage,ts\naccount,A,opportunity,2026-01-10\n"
+                         "person,a1,opportunity,2026-01-05\nperson,a2,opportunity,2026-01-07\n"
+                         "account,B,opportunity,2026-01-12\nperson,b1,lead,2026-01-02\n"),
+    }
+    for table, text in data.items():
+        path = tmp_path / f"{table}.csv"
+        path.write_text(text)
+        ws.load([path], table=table)
+    wide = funnel_stages(stage_events(ws, level), ["lead", "opportunity"], level)
+    funnel = {r["subject_id"]: str(r["obs_1"]) for r in wide.to_pyarrow().to_pylist() if r["obs_1"] is not None}
+    st = attribution_stages(ws, JourneyOptions(level=level, milestone="opportunity"))
+    attribution = {r["subject"]: str(r["m_ts"]) for r in st.to_pyarrow().to_pylist() if r["m_ts"] is not None}
+    expected = ({"A": "2026-01-05 00:00:00", "B": "2026-01-12 00:00:00"} if level == "account"
+                else {"a1": "2026-01-05 00:00:00", "a2": "2026-01-07 00:00:00"})
+    assert funnel == attribution == expected

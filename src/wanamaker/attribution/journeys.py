@@ -30,6 +30,7 @@ import ibis
 import pyarrow as pa
 from ibis import _
 
+from wanamaker.metrics.stages import stage_events
 from wanamaker.metrics.touches import stitched_touches
 
 ROLE_STAGES = {"lead_ts": "lead", "opp_ts": "opportunity", "won_ts": "won"}
@@ -74,17 +75,9 @@ def _touch_cols() -> tuple[str, ...]:
 
 
 def _stage_events(ws: Any, level: str) -> Any:
-    """(subject, stage, ts) of ``stage_events``: a person's own, or an account's and its people's."""
-    se = ws.table("stage_events")
-    if level == "person":
-        return se.filter(se.subject_type == "person").select(subject=se.subject_id, stage=se.stage, ts=se.ts)
-    people = ws.table("people").filter(_.account_id.notnull())
-    own = se.filter(se.subject_type == "account").select(subject=se.subject_id, stage=se.stage, ts=se.ts)
-    ps = se.filter(se.subject_type == "person")
-    via = ps.join(people, ps.subject_id == people.person_id).select(
-        subject=people.account_id, stage=ps.stage, ts=ps.ts
-    )
-    return own.union(via)
+    """(subject, stage, ts) of the metrics layer's stage events: a person's own, or an account's and its people's."""
+    se = stage_events(ws, level)
+    return se.select(subject=se.subject_id, stage=se.stage, ts=se.ts)
 
 
 def _dated_opportunities(ws: Any, stage: str) -> Any:

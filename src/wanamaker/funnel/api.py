@@ -25,6 +25,7 @@ from wanamaker.funnel.results import Tabular, row_dict
 from wanamaker.funnel.stages import VISITOR, subject_stages, with_visitors
 from wanamaker.funnel.touches import first_touch_times
 from wanamaker.funnel.velocity import VelocityRow, velocity_rows
+from wanamaker.metrics.stages import stage_events
 
 Level = Literal["person", "account"]
 
@@ -136,8 +137,7 @@ def funnel(
         raise UsageError("--within applies to cohorts.", fix="Add --cohort, or drop --within.")
     cfg = ws.config
     stages = pick_stages(list(cfg.funnel.stages), stages)
-    events = ws.table("stage_events")
-    events = events.filter(events.subject_type == level)
+    events = stage_events(ws, level)  # an account's own events and its people's (the metrics layer)
     lo, hi = data_window(events)
     end = as_of or hi
     exits = list(cfg.funnel.exits)
