@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from wanamaker.funnel import funnel
-from wanamaker.funnel.periods import periods_between
+from wanamaker.metrics.periods import periods_between
 
 STAGES = ["lead", "mql", "won"]
 

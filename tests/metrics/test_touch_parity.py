@@ -11,6 +11,7 @@ The journeys (expected owner in the comment):
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import ibis
 import pytest
@@ -96,3 +97,29 @@ def test_funnel_and_attribution_agree_on_stage_entries(engine_workspace: wanamak
     expected = ({"A": "2026-01-05 00:00:00", "B": "2026-01-12 00:00:00"} if level == "account"
                 else {"a1": "2026-01-05 00:00:00", "a2": "2026-01-07 00:00:00"})
     assert funnel == attribution == expected
+
+
+@pytest.mark.engines
+def test_funnel_and_attribution_agree_on_periods(make_workspace: Any, tmp_path: Path) -> None:
+    """An opportunity entered at 23:30 UTC on 31 March is an April opportunity in Europe/Berlin, for the
+    funnel's months and for attribution's `--by period` alike (both cut by wanamaker.metrics.periods)."""
+    ws = make_workspace()
+    config = ws.root / "wanamaker.yml"
+    config.write_text(config.read_text().replace("timezone: UTC", "timezone: Europe/Berlin"))
+    ws = make_workspace()
+    data = {
+        "people": "person_id,created_at\np1,2026-03-01T00:00:00Z\np2,2026-03-01T00:00:00Z\n",
+        "touchpoints": "touch_id,person_id,ts,channel\nt1,p1,2026-03-20T10:00:00Z,email\nt2,p2,2026-03-20T10:00:00Z,webinar\n",
+        "stage_events": ("subject_type,subject_id,stage,ts\nperson,p1,opportunity,2026-03-31T23:30:00Z\n"
+                         "person,p2,opportunity,2026-03-30T10:00:00Z\n"),
+    }
+    for table, text in data.items():
+        path = tmp_path / f"{table}.csv"
+        path.write_text(text)
+        ws.load([path], table=table)
+    rows = ws.funnel(period="month", stages=["opportunity", "won"]).rows()
+    funnel = {r["period"]: r["entered"] for r in rows if r["stage"] == "opportunity" and r["key"] == "all"}
+    credits = ws.attribution(model="first_touch", by="period", milestone="opportunity").to_dicts()
+    attribution = {r["key"]: r["conversions"] for r in credits if r["model"] == "first_touch" and r["key"] != "all"}
+    assert funnel == {"2026-03": 1, "2026-04": 1}
+    assert {k: round(v, 9) for k, v in attribution.items()} == {"2026-03": 1.0, "2026-04": 1.0}

@@ -23,6 +23,7 @@ from wanamaker.attribution.paths_file import read_paths
 from wanamaker.attribution.rules import RuleParams, TouchArrays, rule_weights
 from wanamaker.config.durations import format_duration
 from wanamaker.errors import DataError, UsageError
+from wanamaker.metrics.periods import label_array
 
 if TYPE_CHECKING:  # the --paths route needs none of these (Arrow, SciPy, Ibis): they load where used
     import pyarrow as pa
@@ -203,7 +204,7 @@ def _prepare(ws: Any, table: pa.Table) -> _Data:
                           col("age_s").astype(np.float64), is_direct[code[sel]],
                           col("is_lead").astype(bool), col("is_opp").astype(bool), col("is_won").astype(bool))
     ct = table.take(pa.array(sel))
-    period = pc.strftime(ct["m_ts"], format="%Y-%m")
+    period = label_array(ct["m_ts"], "month", ws.config.timezone, ws.config.fiscal_year_start)
     keys = {k: pc.fill_null(ct[c] if c != "period" else period, NONE_KEY).cast(pa.string())
             for k, c in _BY_COLUMN.items()}
     return _Data(channels, paths, touches, code[sel], value_t[sel], keys,

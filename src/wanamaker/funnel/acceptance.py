@@ -25,7 +25,7 @@ import ibis.expr.types as ir
 from wanamaker.config.models import WorkspaceConfig
 from wanamaker.errors import ConfigError
 from wanamaker.funnel._source import NONE_KEY
-from wanamaker.funnel.periods import Period, label_expr
+from wanamaker.metrics.periods import Period, label_expr
 
 REJECTED = "rejected"
 RECYCLED = "recycled"

@@ -28,12 +28,12 @@ from wanamaker.funnel.acceptance import (
 )
 from wanamaker.funnel.api import _naive, check_period
 from wanamaker.funnel.breakdowns import with_key
-from wanamaker.funnel.periods import PERIOD_KINDS, Period, periods_between
 from wanamaker.funnel.results import Tabular, row_dict
 from wanamaker.funnel.sla import SLA_KEYS, OpenBreach, SlaRow, open_breaches, sla_rows
 from wanamaker.funnel.sourced import SourcedResult, sourced_influenced
 from wanamaker.funnel.stages import subject_stages
 from wanamaker.funnel.survey import SurveyRow, survey_rows
+from wanamaker.metrics.periods import PERIOD_KINDS, Period, periods_between
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ from wanamaker.funnel._source import Source
 from wanamaker.funnel.breakdowns import with_key
 from wanamaker.funnel.conversion import FunnelRow, cohort_rows, period_rows, steps
 from wanamaker.funnel.leakage import LeakageRow, leakage_rows
-from wanamaker.funnel.periods import PERIOD_KINDS, Period, PeriodKind, periods_between
 from wanamaker.funnel.results import Tabular, row_dict
 from wanamaker.funnel.stages import VISITOR, subject_stages, with_visitors
 from wanamaker.funnel.touches import first_touch_times
 from wanamaker.funnel.velocity import VelocityRow, velocity_rows
+from wanamaker.metrics.periods import PERIOD_KINDS, Period, PeriodKind, periods_between
 from wanamaker.metrics.stages import stage_events
 
 Level = Literal["person", "account"]

@@ -18,8 +18,8 @@ import ibis.expr.types as ir
 
 from wanamaker.errors import UsageError
 from wanamaker.funnel._source import NONE_KEY, Source
-from wanamaker.funnel.periods import Period, label_expr
 from wanamaker.funnel.touches import first_touches, person_touches
+from wanamaker.metrics.periods import Period, label_expr
 
 BREAKDOWNS: tuple[str, ...] = ("lead_source", "channel", "campaign", "segment", "region", "owner", "cohort_month")
 _ACCOUNT_BREAKDOWNS = ("channel", "campaign", "segment", "region", "cohort_month")

@@ -27,7 +27,7 @@ import ibis
 import ibis.expr.types as ir
 
 from wanamaker.funnel._source import days_between
-from wanamaker.funnel.periods import Period, label_expr
+from wanamaker.metrics.periods import Period, label_expr
 
 
 @dataclass(frozen=True)

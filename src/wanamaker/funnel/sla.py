@@ -30,8 +30,8 @@ from wanamaker.config.models import SlaRule
 from wanamaker.errors import UsageError
 from wanamaker.funnel._source import NONE_KEY, Source, hours_between
 from wanamaker.funnel.conversion import _clean
-from wanamaker.funnel.periods import Period, label_expr
 from wanamaker.funnel.touches import is_sales_touch, person_touches
+from wanamaker.metrics.periods import Period, label_expr
 
 FIRST_SALES_TOUCH = "first_sales_touch"
 SLA_KEYS: tuple[str, ...] = ("rep", "team")

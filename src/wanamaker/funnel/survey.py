@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 
 from wanamaker.funnel._source import Source
 from wanamaker.funnel.conversion import _clean
-from wanamaker.funnel.periods import Period, label_expr
+from wanamaker.metrics.periods import Period, label_expr
 
 
 @dataclass(frozen=True)

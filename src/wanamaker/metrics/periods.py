@@ -1,5 +1,8 @@
 """Reporting periods: calendar months, fiscal quarters and fiscal years, cut in the workspace time zone.
 
+The one definition of a period for every domain (DESIGN "The metrics layer"): the funnel labels rows in
+the engine with :func:`label_expr`, attribution labels fetched rows with :func:`label_array`.
+
 Stored timestamps are naive UTC. A period is cut at local midnight in ``timezone`` (so a lead created at
 23:30 UTC on 31 March is an April lead in Europe/Berlin). The boundaries are computed here in Python
 with :mod:`zoneinfo` (exact across daylight-saving changes) and turned into one Ibis ``CASE`` expression,
@@ -19,6 +22,8 @@ from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
+import pyarrow as pa
 
 PeriodKind = Literal["month", "quarter", "year"]
 PERIOD_KINDS: tuple[str, ...] = ("month", "quarter", "year")
@@ -118,3 +123,24 @@ def label_expr(ts: ir.TimestampValue, periods: list[Period]) -> ir.StringValue:
         ts < ibis.literal(periods[-1].end, type="timestamp")
     )
     return ibis.ifelse(inside, ibis.cases(*branches), ibis.null().cast("string"))
+
+
+def label_array(ts: pa.ChunkedArray, kind: PeriodKind, tz: str = "UTC",
+                fiscal_year_start: str = "01-01") -> pa.ChunkedArray:
+    """The label of the period holding each naive-UTC time of a fetched column (null stays null): the same
+    periods as :func:`label_expr`, for rows already out of the engine.
+
+    >>> times = pa.chunked_array([[datetime(2026, 3, 31, 23, 30), None, datetime(2026, 3, 1)]], pa.timestamp("us"))
+    >>> label_array(times, "month", "Europe/Berlin").to_pylist()
+    ['2026-04', None, '2026-03']
+    """
+    values = np.asarray(ts.cast(pa.timestamp("us")).to_numpy(zero_copy_only=False), dtype="datetime64[us]")
+    valid = ~np.isnat(values)
+    out = np.full(values.shape, None, dtype=object)
+    if valid.any():
+        lo, hi = values[valid].min().item(), values[valid].max().item()
+        periods = periods_between(kind, lo, hi, tz, fiscal_year_start)
+        starts = np.array([p.start for p in periods], dtype="datetime64[us]")
+        index = np.searchsorted(starts, values[valid], side="right") - 1
+        out[valid] = np.array([p.label for p in periods], dtype=object)[index]
+    return pa.chunked_array([pa.array(out, type=pa.string())])
