@@ -220,7 +220,7 @@ def _from_journeys(ws: Any, opts: journeys.JourneyOptions, end: datetime, table:
 
     d = _prepare(ws, table)
     names, model_notes = expand(model, order, len(d.channels))
-    notes = journeys.source_notes(opts) + model_notes
+    notes = journeys.source_notes(opts) + journeys.money_notes(ws, opts) + model_notes
     total_c, total_v = float(d.paths.conversions.sum()), float(d.paths.value.sum())
     touchless_c, touchless_v = n_conv - total_c, v_conv - total_v
     cfg = ws.config.attribution

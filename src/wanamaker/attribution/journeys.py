@@ -30,6 +30,7 @@ import ibis
 import pyarrow as pa
 from ibis import _
 
+from wanamaker.metrics.money import opportunity_money
 from wanamaker.metrics.stages import stage_events
 from wanamaker.metrics.touches import stitched_touches
 
@@ -125,6 +126,20 @@ def resolve_sources(ws: Any, opts: JourneyOptions) -> JourneyOptions:
     return replace(opts, from_opportunities=stages)
 
 
+def money_notes(ws: Any, opts: JourneyOptions) -> list[str]:
+    """What the value leaves out: opportunities in another currency with no fx rate for their day."""
+    if opts.value == "count":
+        return []
+    money = opportunity_money(ws, ws.config.currency)
+    flag = money.won_unconverted if (opts.value == "revenue" or opts.milestone == "won") else money.pipeline_unconverted
+    n = int(money.aggregate(n=flag.ifelse(1, 0).sum()).to_pyarrow().to_pylist()[0]["n"] or 0)
+    if not n:
+        return []
+    return [f"{n} opportunit{'y is' if n == 1 else 'ies are'} in another currency with no fx_rates rate for "
+            f"{'its' if n == 1 else 'their'} day and left out of the value (load the rates; `wanamaker check` "
+            "lists them)"]
+
+
 def source_notes(opts: JourneyOptions) -> list[str]:
     """What the run dated from ``opportunities`` instead of ``stage_events`` (printed by the CLI)."""
     who = opts.level
@@ -179,13 +194,14 @@ def subject_values(ws: Any, opts: JourneyOptions, conv: Any) -> Any:
     account belongs to its person's account."""
     if opts.value == "count":
         return conv.mutate(value=_float(1))
-    opp = ws.table("opportunities")
+    opp = opportunity_money(ws, ws.config.currency)  # in the workspace currency (the metrics layer)
     won_milestone = opts.milestone == "won"
-    if opts.value == "revenue" or won_milestone:
+    won_money = opts.value == "revenue" or won_milestone
+    if won_money:
         opp = opp.filter(opp.status == "won")
     opp = opp.select(o_id=opp.opportunity_id, o_acc=opp.account_id, o_person=opp.person_id,
                      o_created=opp.closed_at if won_milestone else opp.created_at,
-                     amount=opp.amount.fill_null(0.0))
+                     amount=(opp.won_amount if won_money else opp.pipeline_amount).fill_null(0.0))
     if opts.level == "account":  # an opportunity without an account is its person's account's
         people = ws.table("people").select(op_id=_.person_id, op_acc=_.account_id)
         opp = opp.left_join(people, opp.o_person == people.op_id)

@@ -29,6 +29,7 @@ import ibis.expr.types as ir
 
 from wanamaker.funnel._source import Source
 from wanamaker.funnel.touches import channels_where, is_sales_touch, person_touches
+from wanamaker.metrics.money import opportunity_money
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def _opportunity_touches(src: Source, opps: ir.Table) -> ir.Table:
 
 
 def opportunity_flags(src: Source) -> ir.Table:
-    """Per opportunity: ``opportunity_id, amount, won, sourced, influenced`` (0/1 integers)."""
+    """Per opportunity: ``opportunity_id, amount, won_amount, won, sourced, influenced`` (0/1 integers)."""
     cfg = src.config
     marketing = channels_where(cfg, marketing=True) or ["(no marketing channel)"]
     opps = src.table("opportunities")
@@ -92,7 +93,10 @@ def opportunity_flags(src: Source) -> ir.Table:
         sales_ts=ibis.ifelse(t.sales, t.ts, null_ts).min(),
     )
     people = src.table("people").select(ls_id="person_id", ls_source="lead_source")
+    money = opportunity_money(src, cfg.currency).select(m_id="opportunity_id", m_pipe="pipeline_amount",
+                                                        m_won="won_amount")
     o = opps.left_join(per, opps.opportunity_id == per.f_opp)
+    o = o.left_join(money, o.opportunity_id == money.m_id)
     o = o.left_join(people, o.person_id == people.ls_id)
     rule = cfg.funnel.sourced_rule
     if rule == "lead_source":
@@ -103,7 +107,10 @@ def opportunity_flags(src: Source) -> ir.Table:
         sourced = o.mkt_ts.notnull() & (o.sales_ts.isnull() | (o.mkt_ts < o.sales_ts))
     return o.select(
         opportunity_id=o.opportunity_id,
-        amount=o.amount.coalesce(0.0),
+        # in the workspace currency, at the rate of created_at (pipeline) and closed_at (won); a foreign
+        # amount with no rate for its day is left out (wanamaker.metrics.money)
+        amount=o.m_pipe.coalesce(0.0),
+        won_amount=o.m_won.coalesce(0.0),
         won=(o.status == "won").ifelse(1, 0),
         sourced=sourced.coalesce(False).ifelse(1, 0),
         influenced=(o.any_mkt.coalesce(0) == 1).ifelse(1, 0),
@@ -112,7 +119,7 @@ def opportunity_flags(src: Source) -> ir.Table:
 
 def sourced_influenced(src: Source) -> SourcedResult:
     f = opportunity_flags(src)
-    won_amount = f.amount * f.won.cast("float64")
+    won_amount = f.won_amount
     aggs: dict[str, ir.Value] = {}
     one = f.won * 0 + 1
     for name, flag in (("total", one), ("sourced", f.sourced), ("influenced", f.influenced)):
