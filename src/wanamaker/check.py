@@ -69,6 +69,23 @@ def currencies_without_rates(ws: Workspace) -> list[Finding]:
     return findings
 
 
+def opportunities_without_a_days_rate(ws: Workspace) -> list[Finding]:
+    """Opportunities in a currency fx_rates knows, but not on the day their money is placed: the metrics layer
+    leaves that money out (``wanamaker.metrics.money``), so say which and how many."""
+    from wanamaker.metrics.money import opportunity_money
+
+    m = opportunity_money(ws, ws.config.currency)
+    rates = ws.table("fx_rates").select(r_cur="currency").distinct()
+    missing = m.filter(m.pipeline_unconverted | m.won_unconverted)
+    missing = missing.semi_join(rates, missing.currency == rates.r_cur)
+    expr = missing.group_by(k=missing.currency).aggregate(n=ibis._.count())
+    return [Finding("no_fx_rate_for_day", "warning", f"opportunities.{k}", n,
+                    f"{n} opportunit{'y' if n == 1 else 'ies'} in {k} fall on a day with no {k} rate in fx_rates; "
+                    "their money is left out of pipeline and revenue",
+                    f"Load the missing daily {k} rates into fx_rates (date, currency, rate_to_workspace_currency).")
+            for k, n in _counts(expr)]
+
+
 def won_disagreements(ws: Workspace) -> list[Finding]:
     """Accounts with a won opportunity but no won stage event, and the reverse (only when the data
     carries account-level won events at all)."""
@@ -132,7 +149,8 @@ def postgres_role(ws: Workspace) -> list[Finding]:
     return []
 
 
-CHECKS = (unknown_channels, unknown_stages, currencies_without_rates, won_disagreements, open_quarantine,
+CHECKS = (unknown_channels, unknown_stages, currencies_without_rates, opportunities_without_a_days_rate,
+          won_disagreements, open_quarantine,
           postgres_role)
 
 

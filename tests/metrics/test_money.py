@@ -37,3 +37,21 @@ def test_amounts_are_converted_at_the_days_rate(engine_workspace: wanamaker.Work
     sourced = ws.alignment().sourced
     assert sourced.total.pipeline == pytest.approx(1000 + 1100 + 650)
     assert sourced.total.revenue == pytest.approx(1000 + 1200)
+
+
+def test_check_names_opportunities_without_a_days_rate(workspace: wanamaker.Workspace, tmp_path: Path) -> None:
+    data = {"accounts": "account_id\nA\nB\n", "people": "person_id,account_id,created_at\np1,A,2026-01-01\np2,B,2026-01-01\n",
+            "opportunities": OPPS + "o5,B,p2,2026-01-20,,open,100,EUR\n", "fx_rates": RATES}
+    for table, text in data.items():
+        path = tmp_path / f"{table}.csv"
+        path.write_text(text)
+        workspace.load([path], table=table)
+    findings = {(f.check, f.subject): f.count for f in workspace_check(workspace)}
+    assert findings[("no_fx_rate_for_day", "opportunities.EUR")] == 1  # o5: EUR is known, its day is not
+    assert findings[("no_fx_rate", "opportunities.GBP")] == 1  # o4: no GBP rate at all
+
+
+def workspace_check(ws: wanamaker.Workspace) -> list:  # type: ignore[type-arg]
+    from wanamaker.check import check
+
+    return check(ws)

@@ -24,7 +24,7 @@ def _rates(src: Tables, prefix: str) -> ir.Table:
 
 
 def opportunity_money(src: Tables, home: str) -> ir.Table:
-    """Every opportunity's ``opportunity_id, account_id, person_id, created_at, closed_at, status`` with
+    """Every opportunity's ``opportunity_id, account_id, person_id, created_at, closed_at, status, currency`` with
     ``pipeline_amount`` and ``won_amount`` (NULL unless won) in the ``home`` currency, and the flags
     ``pipeline_unconverted`` / ``won_unconverted`` (a foreign amount with no rate for its day)."""
     opp = src.table("opportunities")
@@ -37,7 +37,7 @@ def opportunity_money(src: Tables, home: str) -> ir.Table:
     pipeline = ibis.ifelse(home_money, j.amount, j.amount * j.c_rate)
     won_amount = ibis.ifelse(won, ibis.ifelse(home_money, j.amount, j.amount * j.w_rate), null)
     return j.select(
-        "opportunity_id", "account_id", "person_id", "created_at", "closed_at", "status",
+        "opportunity_id", "account_id", "person_id", "created_at", "closed_at", "status", "currency",
         pipeline_amount=pipeline,
         won_amount=won_amount,
         pipeline_unconverted=~home_money & j.amount.notnull() & j.c_rate.isnull(),
