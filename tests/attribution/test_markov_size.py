@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from tests.attribution.helpers import dense_markov_p, synthetic_paths
 
-from support.servers import missing
-from wanamaker.attribution import kernels
+from support.kernels import KERNELS, use_kernel
 from wanamaker.attribution.markov import markov
 from wanamaker.attribution.markov_size import LU_MAX_DEGREE, lu_is_narrow, max_channels
 from wanamaker.attribution.paths import Paths, from_codes
@@ -19,13 +18,9 @@ from wanamaker.errors import DataError
 mk = importlib.import_module("wanamaker.attribution.markov")
 
 
-@pytest.fixture(autouse=True, params=["compiled", "numpy"])
+@pytest.fixture(autouse=True, params=KERNELS)
 def kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "numpy":
-        monkeypatch.setenv("WANAMAKER_KERNELS", "numpy")
-    elif kernels.native() is None:
-        missing("the compiled kernels are not built (pip install -e . builds them when a C compiler is present)")
-    return str(request.param)
+    return use_kernel(str(request.param), monkeypatch)
 
 
 def uniform_paths(n_journeys: int, n_channels: int, seed: int) -> Paths:

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from support.servers import missing
-from wanamaker.attribution import kernels, paths_file
+from support.kernels import KERNELS, use_kernel
+from wanamaker.attribution import paths_file
 from wanamaker.attribution.paths import Paths
 from wanamaker.errors import InputFileError
 
@@ -37,14 +37,10 @@ def decoded(p: Paths) -> list[tuple[list[str], float, float, float]]:
              float(p.value[i]), float(p.nulls[i])) for i in range(p.n_paths)]
 
 
-@pytest.fixture(autouse=True, params=["compiled", "numpy"])
+@pytest.fixture(autouse=True, params=KERNELS)
 def kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run the test with the compiled kernels, then with their numpy twins."""
-    if request.param == "numpy":
-        monkeypatch.setenv("WANAMAKER_KERNELS", "numpy")
-    elif kernels.native() is None:
-        missing("the compiled kernels are not built (pip install -e . builds them when a C compiler is present)")
-    return str(request.param)
+    return use_kernel(str(request.param), monkeypatch)
 
 
 @pytest.fixture

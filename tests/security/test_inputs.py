@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 import wanamaker
-from support.servers import missing
-from wanamaker.attribution import kernels, paths_file
+from support.kernels import KERNELS, use_kernel
+from wanamaker.attribution import paths_file
 from wanamaker.attribution.api import attribute
 from wanamaker.attribution.markov_size import MAX_REMOVAL_WORK, check_work, max_channels
 from wanamaker.cli.app import main
@@ -40,14 +40,10 @@ def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return code, out, " ".join(err.split())  # rich wraps long lines: compare the words
 
 
-@pytest.fixture(params=["compiled", "numpy"])
+@pytest.fixture(params=KERNELS)
 def kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a --paths test with the compiled kernels, then with their numpy twins."""
-    if request.param == "numpy":
-        monkeypatch.setenv("WANAMAKER_KERNELS", "numpy")
-    elif kernels.native() is None:
-        missing("the compiled kernels are not built (pip install -e . builds them when a C compiler is present)")
-    return str(request.param)
+    return use_kernel(str(request.param), monkeypatch)
 
 
 def paths(tmp_path: Path, body: str | bytes, name: str = "p.csv") -> Path:
