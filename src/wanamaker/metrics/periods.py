@@ -144,3 +144,48 @@ def label_array(ts: pa.ChunkedArray, kind: PeriodKind, tz: str = "UTC",
         index = np.searchsorted(starts, values[valid], side="right") - 1
         out[valid] = np.array([p.label for p in periods], dtype=object)[index]
     return pa.chunked_array([pa.array(out, type=pa.string())])
+
+
+_LABEL_FORMS = "2026-03 (a month), FY2026-Q1 (a fiscal quarter) or FY2026 (a fiscal year)"
+
+
+def parse_label(label: str, tz: str = "UTC", fiscal_year_start: str = "01-01") -> Period:
+    """The period a label names (``2026-03``, ``FY2026-Q1``, ``FY2026``); ``ValueError`` with the forms
+    it accepts otherwise. The inverse of the labels :func:`periods_between` gives.
+
+    >>> parse_label("FY2026-Q1", "UTC", "04-01").start
+    datetime.datetime(2025, 4, 1, 0, 0)
+    >>> parse_label("2026-03").label
+    '2026-03'
+    """
+    import re
+
+    text = label.strip()
+    zone = ZoneInfo(tz)
+    month_match = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    fy_match = re.fullmatch(r"FY(\d{4})(?:-Q([1-4]))?", text, flags=re.IGNORECASE)
+    if month_match:
+        year, month = int(month_match.group(1)), int(month_match.group(2))
+        if not 1 <= month <= 12:
+            raise ValueError(f"'{label}' has no month {month}; use {_LABEL_FORMS}")
+        start = date(year, month, 1)
+        return Period(_label("month", start, fiscal_year_start), _to_utc(start, zone), _to_utc(_add_months(start, 1), zone))
+    if fy_match:
+        fm, fd = _fiscal_start(fiscal_year_start)
+        ends_in = int(fy_match.group(1))
+        # the fiscal year named FYn ends in calendar year n
+        year_start = date(ends_in - 1, fm, fd) if (fm, fd) != (1, 1) else date(ends_in, 1, 1)
+        if fy_match.group(2) is None:
+            start, months, kind = year_start, 12, "year"
+        else:
+            start, months, kind = _add_months(year_start, 3 * (int(fy_match.group(2)) - 1)), 3, "quarter"
+        return Period(_label(kind, start, fiscal_year_start), _to_utc(start, zone),  # type: ignore[arg-type]
+                      _to_utc(_add_months(start, months), zone))
+    raise ValueError(f"'{label}' is not a period label; use {_LABEL_FORMS}")
+
+
+def period_between_dates(first: date, last: date, tz: str = "UTC") -> Period:
+    """The local days ``first`` to ``last`` (both inclusive) as a period labelled ``first..last``."""
+    zone = ZoneInfo(tz)
+    return Period(f"{first.isoformat()}..{last.isoformat()}", _to_utc(first, zone),
+                  _to_utc(last + timedelta(days=1), zone))
