@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 
@@ -22,6 +23,17 @@ from wanamaker.engine.url import Connection, parse_connection
 from wanamaker.errors import UsageError, WorkspaceNotFound
 from wanamaker.ingest.report import LoadResult
 from wanamaker.schema.contracts import TABLES, contract
+
+if TYPE_CHECKING:
+    from wanamaker.attribution.api import AttributionResult
+    from wanamaker.check import Finding
+    from wanamaker.funnel.alignment import AlignmentResult, SlaResult
+    from wanamaker.funnel.api import FunnelResult
+    from wanamaker.goals.api import MetricResult
+    from wanamaker.goals.catalogue import MetricProblem
+    from wanamaker.goals.progress import GoalsResult
+    from wanamaker.goals.waterfall import WaterfallResult
+    from wanamaker.metrics.catalogue import Catalogue
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -204,29 +216,66 @@ class Workspace:
             return loader.retry_quarantine(table)
 
     # ----------------------------------------------------------------- analyses
-    def funnel(self, **options: Any) -> Any:
+    def funnel(self, **options: Any) -> FunnelResult:
         """The lifecycle funnel (``wanamaker funnel``); options as :func:`wanamaker.funnel.api.funnel`."""
         from wanamaker.funnel.api import funnel
 
         return funnel(self, **options)
 
-    def sla(self, **options: Any) -> Any:
+    def sla(self, **options: Any) -> SlaResult:
         """Follow-up SLAs (``wanamaker sla``); options as :func:`wanamaker.funnel.alignment.sla`."""
         from wanamaker.funnel.alignment import sla
 
         return sla(self, **options)
 
-    def alignment(self, **options: Any) -> Any:
+    def alignment(self, **options: Any) -> AlignmentResult:
         """Sales-marketing alignment (``wanamaker alignment``)."""
         from wanamaker.funnel.alignment import alignment
 
         return alignment(self, **options)
 
-    def attribution(self, **options: Any) -> Any:
+    def attribution(self, **options: Any) -> AttributionResult:
         """Attribution (``wanamaker attribute``); options as :func:`wanamaker.attribution.api.attribute`."""
         from wanamaker.attribution.api import attribute
 
         return attribute(self, **options)
+
+    def metrics(self) -> tuple[Catalogue, list[MetricProblem]]:
+        """The metric catalogue (``wanamaker metrics``) and the problems of plan.yml's custom metrics."""
+        from wanamaker.goals.api import catalogue
+
+        return catalogue(self)
+
+    def metric(self, metric_id: str, *, in_label: str | None = None, period: str | None = None,
+               by: str | None = None, explain: bool = False) -> MetricResult:
+        """One metric (``wanamaker metric ID``): over the period ``in_label`` (default all the data), per
+        ``period`` (month | quarter | year) and ``by`` key; ``explain`` adds the SQL."""
+        from wanamaker.goals.api import metric
+
+        return metric(self, metric_id, in_label=in_label, period=period, by=by, explain_sql=explain)
+
+    def goals(self, *, as_of: datetime | None = None) -> GoalsResult:
+        """The goal tree of plan.yml with progress against pace (``wanamaker goals``)."""
+        from wanamaker.goals.api import goals
+
+        return goals(self, as_of=as_of)
+
+    def waterfall(self, *, revenue: float | None = None, won: float | None = None,
+                  start: tuple[str, float] | None = None, in_label: str | None = None, share: float = 1.0,
+                  by: str | None = None, level: str = "person", as_of: datetime | None = None) -> WaterfallResult:
+        """The reverse demand waterfall (``wanamaker waterfall``): backward from ``won`` deals or ``revenue``
+        (x marketing's ``share``) in the period ``in_label``, or forward from ``start`` = (stage, volume); with
+        the probability that the plan's own stage targets for the period reach the revenue they serve."""
+        from wanamaker.goals.api import waterfall
+
+        return waterfall(self, revenue=revenue, won=won, start=start, in_label=in_label, share=share, by=by,
+                         level=level, as_of=as_of)
+
+    def check(self, *, as_of: datetime | None = None) -> list[Finding]:
+        """Everything ``wanamaker check`` finds: the plan checks and the data checks."""
+        from wanamaker.check import check
+
+        return check(self, as_of=as_of)
 
     def _writable(self) -> None:
         if self.read_only:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from pathlib import Path
@@ -10,6 +9,11 @@ from typing import Annotated
 
 import typer
 
+from wanamaker.cli import attribute as attribute_cli
+from wanamaker.cli import demo as demo_cli
+from wanamaker.cli import funnel as funnel_cli
+from wanamaker.cli import goals as goals_cli
+from wanamaker.cli import waterfall as waterfall_cli
 from wanamaker.cli.output import Format, current_workspace, emit, err_console, to_json
 from wanamaker.errors import UsageError, WanamakerError
 
@@ -140,18 +144,35 @@ def quarantine(
 
 @app.command()
 def check(
-    strict: Annotated[bool, typer.Option(help="Exit 1 when any warning is found.")] = False,
+    strict: Annotated[bool, typer.Option(help="Exit 1 when any warning is found, too.")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="DATE (end of that day) the plan is judged at; "
+                                                              "default: the end of the data.")] = None,
     fmt: FormatOpt = Format.table,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """What in the data disagrees with the config or with itself (unknown channels, stages, currencies...)."""
-    from wanamaker.check import check as run_checks
+    """The plan checks (goal links, SMART, funnel arithmetic) and what in the data disagrees with the config or
+    with itself. Exit 1 when an error is found."""
+    from wanamaker.config.options import moment_option
 
-    with current_workspace(workspace) as ws:
-        findings = run_checks(ws)
-    emit([f.as_dict() for f in findings], fmt, title="check")
+    with current_workspace(workspace, read_only=True) as ws:
+        moment = moment_option("--as-of", as_of, ws.config.timezone, end_of_day=True)
+        findings = ws.check(as_of=moment)
+    rows = [f.as_dict() for f in findings]
+    if fmt is Format.table:
+        rows = [{"code": r["code"], "severity": r["severity"], "subject": r["subject"],
+                 "where": f"{r['file']}:{r['line']}" if r["file"] and r["line"] else (r["file"] or ""),
+                 "count": r.get("count"), "message": r["message"]} for r in rows]
+    emit(rows, fmt, title="check")
+    if fmt is Format.table:
+        for f in findings:
+            if f.severity == "error":
+                err_console.print(f"[bold]fix[/] {f.code} {f.subject}: {f.fix}", highlight=False, soft_wrap=True)
     if not findings:
         err_console.print("No problems found.")
+    errors = sum(f.severity == "error" for f in findings)
+    if errors:
+        err_console.print(f"{errors} error(s): the plan or the data needs fixing before its numbers can be trusted.")
+        raise typer.Exit(1)
     if strict and any(f.severity == "warning" for f in findings):
         raise typer.Exit(1)
 
@@ -168,21 +189,9 @@ def sql(
     emit(result.to_pylist(), fmt)
 
 
-_PLUGINS = ("wanamaker.cli.attribute", "wanamaker.cli.funnel", "wanamaker.cli.demo")
-
-
-def _register_plugins() -> None:
-    for name in _PLUGINS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(app)
-
-
-_register_plugins()
+for _register in (attribute_cli.register, funnel_cli.register, goals_cli.register, waterfall_cli.register,
+                  demo_cli.register):
+    _register(app)
 
 
 def _print_error(exc: WanamakerError) -> None:

@@ -23,10 +23,13 @@ def _validate(model: type[M], path: Path, issues: list[ConfigIssue]) -> M | None
         issues.append(ConfigIssue("missing_env_var", path, line, f"${{{name}}}",
                                   f"environment variable {name} is not set.", f"Export {name} before running wanamaker."))
     try:
-        return model.model_validate(doc.data or {})
+        validated = model.model_validate(doc.data or {})
     except ValidationError as exc:
         issues.extend(collect(model, doc, exc))
         return None
+    if isinstance(validated, Plan):
+        validated.locate(path.name, doc.lines)
+    return validated
 
 
 def load_config(root: Path) -> tuple[WorkspaceConfig, Plan]:

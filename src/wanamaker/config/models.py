@@ -9,7 +9,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from wanamaker.config.durations import parse_duration
 
@@ -238,6 +238,7 @@ class Goal(Strict):
     parent: str | None = None
     stands_alone: str | None = None
     weight: float = Field(default=1.0, ge=0)
+    set_on: date | None = None  # when the goal was set (time-bound check); default: the check's as-of
 
     @field_validator("period")
     @classmethod
@@ -248,12 +249,45 @@ class Goal(Strict):
 
 
 class CustomMetric(Strict):
-    id: str
-    table: str
-    agg: Literal["count", "sum", "mean", "count_distinct"] = "count"
+    """A custom metric (DESIGN "The metrics layer"): an aggregate over a contract table, or a ratio of two
+    metrics. ``where`` is one scalar boolean expression over the table's columns, parsed, never pasted."""
+
+    id: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    name: str | None = None
+    description: str | None = None
+    table: str | None = None
+    agg: Literal["count", "count_distinct", "sum", "mean"] | None = None
     column: str | None = None
+    time: str | None = None
     where: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    stage: str | None = None
     kind: Literal["effectiveness", "efficiency"] = "effectiveness"
+    unit: Literal["count", "currency", "ratio", "days", "hours", "score"] | None = None
+    direction: Literal["increase", "decrease"] = "increase"
+
+    @model_validator(mode="after")
+    def _form(self) -> CustomMetric:
+        ratio = self.numerator is not None or self.denominator is not None
+        if ratio:
+            if self.numerator is None or self.denominator is None:
+                raise ValueError("a ratio metric needs both numerator and denominator (metric ids)")
+            extra = [k for k in ("table", "agg", "column", "time", "where") if getattr(self, k) is not None]
+            if extra:
+                raise ValueError(f"a ratio metric takes numerator and denominator, not {', '.join(extra)}; "
+                                 "define the parts as their own metrics")
+            return self
+        if self.table is None:
+            raise ValueError("a metric needs table: (a contract table) and agg:, or numerator: and denominator:")
+        agg = self.agg or "count"
+        if agg in ("sum", "mean", "count_distinct") and self.column is None:
+            raise ValueError(f"agg: {agg} needs column: (the column to aggregate)")
+        return self
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.numerator is not None
 
 
 class Balance(Strict):
@@ -265,3 +299,22 @@ class Plan(Strict):
     metrics: list[CustomMetric] = []
     journey: list[JourneyStage] = []
     balance: Balance = Balance()
+    _lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
+    _file: str = PrivateAttr(default="plan.yml")
+
+    def locate(self, file: str, lines: dict[tuple[str | int, ...], int]) -> None:
+        """Remember where each entry was written (for findings that name a file and line)."""
+        self._file, self._lines = file, dict(lines)
+
+    @property
+    def file(self) -> str:
+        return self._file
+
+    def line_of(self, *loc: str | int) -> int | None:
+        """The line of ``loc`` (e.g. ``("goals", 2)``) in plan.yml, or of its nearest located parent."""
+        probe = tuple(loc)
+        while probe:
+            if probe in self._lines:
+                return self._lines[probe]
+            probe = probe[:-1]
+        return None

@@ -100,7 +100,7 @@ def build(spec: DemoSpec, out: Path, progress: Callable[[int, int], None] | None
     quarters = {k: v[0] / max(v[0] + v[1], 1) for k, v in acc_q.items() if _quarter_done(spec, k)}
     answers = team.survey(spec, tm, quarters)
     slow = [tm.reps[i] for i in range(reps.n) if reps.median_hours[i] > 24]
-    unlinked = int((items.campaign_id.isna() & items.goal_id.isna()).sum())
+    unlinked = [str(w) for w in items.work_id[items.campaign_id.isna() & items.goal_id.isna()]]
     planted = plan.planted(spec, the_plan, slow, unlinked)
     budgets: dict[str, float] = {}
     for (_, _, cid), v in daily.items():

@@ -63,7 +63,7 @@ def build_plan(spec: DemoSpec, owners: dict[str, str], facts: Facts) -> dict[str
          "team": "sales", "metric": "pipeline", "direction": "increase", "baseline": "auto",
          "target": {"growth": 0.2}, "period": year},
         {"id": ids["marketing"], "parent": ids["revenue"], "name": "Marketing-sourced revenue",
-         "owner": owners["cmo"], "team": "marketing", "metric": "revenue", "direction": "increase",
+         "owner": owners["cmo"], "team": "marketing", "metric": "revenue_sourced", "direction": "increase",
          "baseline": "auto", "target": mkt_revenue, "period": year},
         {"id": ids["mql"], "parent": ids["marketing"], "name": f"{mql_target} MQLs in Q{q}", "owner": owners["cmo"],
          "team": "marketing", "metric": "mql", "direction": "increase", "baseline": "auto", "target": mql_target,
@@ -74,11 +74,13 @@ def build_plan(spec: DemoSpec, owners: dict[str, str], facts: Facts) -> dict[str
         {"id": ids["sdr"], "parent": ids["sales"], "name": "Accepted leads (SAL)", "owner": owners["sdr_lead"],
          "team": "sales development", "metric": "sal", "direction": "increase", "baseline": "auto",
          "target": {"growth": 0.1}, "period": quarter},
-        {"id": ids["email"], "parent": ids["revenue"], "name": "Raise email open rate", "owner": owners["cmo"],
-         "team": "marketing", "metric": "email_open_rate", "direction": "increase", "baseline": "auto",
+        {"id": ids["email"], "parent": ids["revenue"], "name": "Raise email click-to-open rate",
+         "owner": owners["cmo"], "team": "marketing", "metric": "email_click_to_open", "direction": "increase",
+         "baseline": "auto",
          "target": {"growth": 0.1}, "period": year},
-        {"id": ids["newsletter"], "parent": ids["email"], "name": "Newsletter open rate", "owner": owners["marketer"],
-         "team": "content", "metric": "email_open_rate", "direction": "increase", "baseline": "auto",
+        {"id": ids["newsletter"], "parent": ids["email"], "name": "Newsletter click-to-open rate",
+         "owner": owners["marketer"], "team": "content", "metric": "email_click_to_open", "direction": "increase",
+         "baseline": "auto",
          "target": {"growth": 0.05}, "period": quarter},
         {"id": ids["orphan"], "name": "Brand awareness: more web visits", "owner": owners["marketer"],
          "team": "brand", "metric": "web_sessions", "direction": "increase", "baseline": "auto",
@@ -96,18 +98,27 @@ def build_plan(spec: DemoSpec, owners: dict[str, str], facts: Facts) -> dict[str
                 "kind": "effectiveness",
             },
             {
-                "id": "email_open_rate",
+                "id": "email_clicks",
+                "name": "E-mail clicks",
                 "table": "touchpoints",
                 "agg": "count",
-                "where": "channel = 'email' AND touch_type = 'email_open'",
+                "where": "channel = 'email' AND touch_type = 'email_click'",
+                "kind": "efficiency",
+            },
+            {
+                "id": "email_click_to_open",
+                "name": "E-mail click-to-open rate",
+                "numerator": "email_clicks",
+                "denominator": "email_opens",
                 "kind": "efficiency",
             },
             {
                 "id": "web_sessions",
+                "name": "Web sessions",
                 "table": "touchpoints",
                 "agg": "count",
                 "where": "anonymous_id IS NOT NULL",
-                "kind": "efficiency",
+                "kind": "effectiveness",
             },
         ],  # fmt: skip
         "journey": [
@@ -132,22 +143,25 @@ def build_plan(spec: DemoSpec, owners: dict[str, str], facts: Facts) -> dict[str
     }
 
 
-def planted(spec: DemoSpec, plan: dict[str, Any], slow_reps: list[str], unlinked_work: int) -> pa.Table:
+def planted(spec: DemoSpec, plan: dict[str, Any], slow_reps: list[str], unlinked_work: list[str]) -> pa.Table:
+    """One row per finding a check must report (DESIGN "Goals and plan checks"): its code and subject."""
     ids = goal_ids(spec)
     gy, gq = gap_quarter(spec)
     rows = [
         ("orphan_goal", ids["orphan"], "Goal with no parent corporate goal and no stands_alone reason."),
         ("infeasible_target", ids["mql"],
          f"MQL target is 40 % of the ~{plan['_mql_needed']} MQLs its parent's revenue needs at the world's rates."),
-        ("efficiency_only_chain", f"{ids['email']},{ids['newsletter']}",
-         "A goal chain measured only by an efficiency metric (email open rate), never by an outcome."),
+        ("efficiency_only_chain", ids["email"],
+         f"The goals {ids['email']} and {ids['newsletter']} are measured only by an efficiency metric (e-mail "
+         "click-to-open rate), never by an outcome."),
         ("conflicting_offers", ",".join(CONFLICT_IDS),
          "Two overlapping campaigns send a discount and a premium offer to mid-market at the same time."),
         ("promotion_gap", f"{GAP_SEGMENT} FY{gy}-Q{gq}", f"No campaign targets {GAP_SEGMENT} in FY{gy}-Q{gq}."),
         ("zero_effect_channel", RIDE_ALONG,
          "Display retargeting has no causal effect but is shown to people about to convert."),
-        ("sla_breach", ",".join(slow_reps), "Sales reps whose median MQL follow-up is slower than the 24 h SLA."),
-        ("unlinked_work", str(unlinked_work), "Work items linked to no campaign and no goal."),
+        *[("sla_breach", rep, "A sales rep whose median MQL follow-up is slower than the 24 h SLA.")
+          for rep in sorted(slow_reps)],
+        *[("unlinked_work", work_id, "A work item linked to no campaign and no goal.") for work_id in unlinked_work],
     ]  # fmt: skip
     return pa.table(
         {"code": [r[0] for r in rows], "subject": [r[1] for r in rows], "description": [r[2] for r in rows]}

@@ -4,9 +4,9 @@ the project has, and summarise — with the time of each step."""
 
 from __future__ import annotations
 
-import importlib
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -16,8 +16,10 @@ from typing import Any
 from ruamel.yaml import YAML
 
 import wanamaker
+from wanamaker.attribution.evaluate import evaluate
 from wanamaker.demo.build import Built, build
 from wanamaker.demo.spec import DemoSpec
+from wanamaker.workspace import Workspace
 
 # (files under exports/, preset or mapping, name)
 LOADS: tuple[tuple[tuple[str, ...], str, str], ...] = (
@@ -155,25 +157,28 @@ def run_demo(
     return DemoResult(root, built, timings, quarantine, loaded, analyses, load_steps)
 
 
-ANALYSES: tuple[tuple[str, str, str], ...] = (
-    ("attribution", "wanamaker.attribution.evaluate", "evaluate"),  # every model, scored against the truth
-    ("funnel", "wanamaker.funnel.api", "funnel"),
-    ("sla", "wanamaker.funnel.alignment", "sla"),
-    ("alignment", "wanamaker.funnel.alignment", "alignment"),
-    ("report", "wanamaker.report.api", "write_report"),
+def _goals(ws: Workspace) -> Any:
+    return ws.goals().as_json()
+
+
+def _check(ws: Workspace) -> Any:
+    return [f.as_dict() for f in ws.check()]
+
+
+ANALYSES: tuple[tuple[str, Callable[[Workspace], Any]], ...] = (
+    ("attribution", evaluate),  # every model, scored against the truth
+    ("funnel", lambda ws: ws.funnel()),
+    ("sla", lambda ws: ws.sla()),
+    ("alignment", lambda ws: ws.alignment()),
+    ("goals", _goals),
+    ("check", _check),
 )
 
 
-def run_analyses(ws: Any, say: Callable[[str], None]) -> dict[str, Any]:
-    """Run every analysis that is importable now, with its defaults; a missing one is skipped, a
-    failing one is reported (the demo goes on)."""
+def run_analyses(ws: Workspace, say: Callable[[str], None]) -> dict[str, Any]:
+    """Run every analysis with its defaults; a failing one is reported (the demo goes on)."""
     out: dict[str, Any] = {}
-    for label, module, func in ANALYSES:
-        try:
-            fn = getattr(importlib.import_module(module), func)
-        except (ImportError, AttributeError):
-            out[label] = "not available yet"
-            continue
+    for label, fn in ANALYSES:
         say(f"Running {label}")
         try:
             result = fn(ws)
@@ -181,8 +186,6 @@ def run_analyses(ws: Any, say: Callable[[str], None]) -> dict[str, Any]:
                 out[label] = result.as_dict() if hasattr(result, "as_dict") else result.to_dict()
             elif callable(getattr(result, "rows", None)):
                 out[label] = list(result.rows())
-            elif hasattr(result, "to_arrow"):
-                out[label] = result.to_arrow().to_pylist()
             else:
                 out[label] = result
         except Exception as exc:  # noqa: BLE001 - the demo reports an analysis that fails and goes on
@@ -221,6 +224,15 @@ def headline(label: str, value: Any) -> str:
             f"closest to the ground truth: {best['model']} ({best['error_points']:.0f} points off); "
             f"last_touch {last['error_points']:.0f} points off ({len(models)} models ranked)"
         )
+    if label == "goals" and isinstance(value, list):
+        counts = Counter(str(r["status"]) for r in value)
+        order = ("done", "on_track", "at_risk", "behind", "not_started")
+        return f"{len(value)} goals: " + ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in order if counts[s])
+    if label == "check" and isinstance(value, list):
+        errors = Counter(str(r["code"]) for r in value if r["severity"] == "error")
+        warnings = Counter(str(r["code"]) for r in value if r["severity"] == "warning")
+        text = f"{sum(errors.values())} errors ({', '.join(f'{k} {v}' for k, v in errors.items()) or 'none'})"
+        return text + f", {sum(warnings.values())} warnings ({', '.join(f'{k} {v}' for k, v in warnings.items())})"
     if isinstance(value, dict) and "marketing_share_of_won_revenue" in value:
         share = value["marketing_share_of_won_revenue"]
         return f"marketing share of won revenue {share:.0%}" if isinstance(share, float) else str(share)
