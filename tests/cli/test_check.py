@@ -25,7 +25,7 @@ def test_check_finds_unknown_channels_stages_currencies_and_won(engine_workspace
     ws.load([write_csv(tmp_path / "o.csv", [
         {"opportunity_id": "o1", "account_id": "a2", "created_at": "2026-01-10", "status": "won", "amount": "5"},
     ])], table="opportunities")
-    found = {(f.check, f.subject): f.count for f in check(ws)}
+    found = {(f.code, f.subject): f.count for f in check(ws)}
     assert found[("unknown_channel", "tiktok")] == 2
     assert found[("unknown_stage", "nurture")] == 1
     assert found[("no_fx_rate", "touchpoints.EUR")] == 1

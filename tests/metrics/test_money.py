@@ -46,7 +46,7 @@ def test_check_names_opportunities_without_a_days_rate(workspace: wanamaker.Work
         path = tmp_path / f"{table}.csv"
         path.write_text(text)
         workspace.load([path], table=table)
-    findings = {(f.check, f.subject): f.count for f in workspace_check(workspace)}
+    findings = {(f.code, f.subject): f.count for f in workspace_check(workspace)}
     assert findings[("no_fx_rate_for_day", "opportunities.EUR")] == 1  # o5: EUR is known, its day is not
     assert findings[("no_fx_rate", "opportunities.GBP")] == 1  # o4: no GBP rate at all
 

@@ -18,7 +18,7 @@ _ROLE_CHECKS = {"postgres_superuser", "postgres_server_files"}
 
 
 def _role_findings(ws: wanamaker.Workspace) -> dict[str, tuple[str, str, str]]:
-    return {f.check: (f.subject, f.message, f.fix) for f in check(ws) if f.check in _ROLE_CHECKS}
+    return {f.code: (f.subject, f.message, f.fix) for f in check(ws) if f.code in _ROLE_CHECKS}
 
 
 def test_superuser_is_warned_with_the_grants_to_use(postgres_server: PostgresServer, tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ def test_superuser_is_warned_with_the_grants_to_use(postgres_server: PostgresSer
         subject, message, fix = found["postgres_superuser"]
         assert subject == "wanamaker" and "superuser" in message
         assert "GRANT USAGE, CREATE ON SCHEMA" in fix and "CREATE ROLE" in fix
-        assert next(f for f in check(ws) if f.check == "postgres_superuser").severity == "warning"
+        assert next(f for f in check(ws) if f.code == "postgres_superuser").severity == "warning"
 
 
 def test_documented_role_is_not_warned_until_it_can_read_server_files(postgres_server: PostgresServer,
