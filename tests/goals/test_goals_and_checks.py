@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.data import write_csv
 from typer.testing import CliRunner
 
 import wanamaker
+from support.data import write_csv
 from wanamaker.cli.app import app
 
 CONFIG_EXTRA = "\nfunnel:\n  stages: [lead, mql, won]\n  exits: [rejected, lost]\n  sourced_rule: first_touch\n"

@@ -12,13 +12,22 @@ Data it expects: ``stage_events`` (and ``touchpoints`` for a derived ``visitor``
   them that entered the next stage by ``as_of``. Entries follow the funnel's rules
   (:mod:`wanamaker.funnel.stages`): a subject that **skips a stage** (enters ``sql`` without ``sal``) has
   passed it -- it counts in the ``sal`` cohort, entered at its ``sql`` time, and as converted -- so the
-  stage rates multiply to the true multi-stage rate. Nothing after ``as_of`` is seen (a subject that
-  entered late in the window had less time to convert: the rates lean low).
-- **Rates** are Beta(1 + converted, 1 + not converted) posteriors (a uniform prior): ``rate`` its mean,
-  ``rate_low``/``rate_high`` its 5 % and 95 % quantiles. ``needed`` uses the means; ``needed_p80`` and
-  ``needed_p90`` are percentiles of the needed volume over 10,000 posterior draws (a fixed seed, so the
-  output is deterministic). Forward intervals and the plan probability also draw the binomial noise of
-  moving a whole number of subjects through each stage (a beta-binomial chain).
+  stage rates multiply to the true multi-stage rate. Nothing after ``as_of`` is seen.
+- **Maturity** (against right-censoring): a subject that entered a stage in the last weeks before ``as_of``
+  has not had time to convert, and counting it as not converted biases every rate low. So a stage's *rate*
+  counts only the **mature** cohort: the subjects whose entry is at least the stage's maturity lag before
+  ``as_of``. The lag is the 90th percentile of days to the next stage among the window's converters of the
+  stage (overall, the same lag for every ``--by`` key), capped so the mature cohort still spans at least
+  3 months of the window. If fewer than 30 mature subjects remain (and the whole cohort is larger), the rate
+  falls back to the whole cohort, with a note. ``entered``/``converted`` keep the whole cohort (they split
+  targets and volumes over keys); ``rate_entered``/``rate_converted`` are the counts behind the rate.
+- **Rates** are Beta(1 + converted, 1 + not converted) posteriors of the rate cohort (a uniform prior):
+  ``rate`` its mean, ``rate_low``/``rate_high`` its 5 % and 95 % quantiles. ``needed`` uses the means.
+  ``needed_p80``/``needed_p90`` are posterior-predictive: the smallest whole number N of entries whose chance
+  of giving at least the won target (rounded up to whole subjects) is 80 % / 90 %, where for each of 10,000
+  posterior draws the won deals that N entries give are Binomial(N, product of the drawn rates) -- so they
+  cover both the rate uncertainty and the binomial luck of a quarter (a fixed seed: deterministic output).
+  Forward intervals and the plan probability draw the same beta-binomial chain.
 - **Velocity**: median days (linear interpolation) from entering a stage to entering the next, among the
   window's converters whose two entries are both observed (as ``wanamaker funnel --show velocity``).
 - **Average won amount** per won subject = won money (:func:`wanamaker.metrics.money.opportunity_money`: won
@@ -60,6 +69,9 @@ Level = Literal["person", "account"]
 LEVELS: tuple[str, ...] = ("person", "account")
 BY_KEYS: tuple[str, ...] = tuple(k for k in BREAKDOWNS if k != "cohort_month")
 HISTORY_MONTHS = 12
+MIN_MATURE_MONTHS = 3  # the mature cohort spans at least this much of the window
+MATURITY_QUANTILE = 0.9  # the maturity lag: this quantile of days to the next stage among converters
+MIN_MATURE = 30  # fewer mature subjects: the rate falls back to the whole cohort
 DRAWS = 10_000
 SEED = 20_260_101
 REVENUE = "revenue"
@@ -71,21 +83,34 @@ REVENUE = "revenue"
 @dataclass(frozen=True)
 class StageHistory:
     """One stage of the history: ``entered`` the window's cohort, ``converted`` of them reached the next
-    stage (None for the last stage), ``median_days`` to the next stage among converters."""
+    stage (None for the last stage), ``median_days`` to the next stage among converters. The rate comes
+    from ``rate_entered``/``rate_converted`` (the mature cohort: entered at least ``lag_days`` before
+    ``as_of``; None = the whole cohort)."""
 
     stage: str
     entered: int
     converted: int | None
     median_days: float | None
+    rate_entered: int | None = None
+    rate_converted: int | None = None
+    lag_days: float | None = None
+
+    @property
+    def rate_counts(self) -> tuple[int, int]:
+        """(entered, converted) of the cohort the rate comes from."""
+        assert self.converted is not None
+        if self.rate_entered is None or self.rate_converted is None:
+            return self.entered, self.converted
+        return self.rate_entered, self.rate_converted
 
     @property
     def has_rate(self) -> bool:
-        return self.converted is not None and self.entered > 0
+        return self.converted is not None and self.rate_counts[0] > 0
 
     def beta(self) -> tuple[float, float]:
-        """The posterior's (alpha, beta) = (1 + converted, 1 + not converted)."""
-        assert self.converted is not None
-        return 1.0 + self.converted, 1.0 + self.entered - self.converted
+        """The posterior's (alpha, beta) = (1 + converted, 1 + not converted) of the rate cohort."""
+        n, k = self.rate_counts
+        return 1.0 + k, 1.0 + n - k
 
 
 @dataclass(frozen=True)
@@ -115,6 +140,7 @@ class History:
     won_amount: float = 0.0
     won_left_out: int = 0
     timezone: str = "UTC"
+    notes: tuple[str, ...] = ()
 
     @property
     def overall(self) -> KeyHistory:
@@ -183,25 +209,71 @@ def history(ws: Source, *, level: str = "person", as_of: datetime | None = None,
     st = steps(all_and_key(ws, wide, by, level, []), len(stages))
     st = st.filter(st.at >= ibis.literal(start, type="timestamp"))
     agg = st.group_by(["key", "stage_idx"]).aggregate(
-        entered=st.count(), converted=st.next_ok.sum(), median_days=st.days_to_next.quantile(0.5))
+        entered=st.count(), converted=st.next_ok.sum(), median_days=st.days_to_next.quantile(0.5),
+        lag_days=st.days_to_next.quantile(MATURITY_QUANTILE))
     counts: dict[str, dict[int, dict[str, Any]]] = {}
     for rec in agg.to_pyarrow().to_pylist():
         counts.setdefault(str(rec["key"]), {})[int(rec["stage_idx"])] = rec
+    lags = _maturity_lags(counts.get(ALL_KEY, {}), len(stages) - 1, start, end, cfg.timezone)
+    mature = _mature_counts(st, lags, end)
     keys = sorted(set(counts) | {ALL_KEY}, key=lambda k: (k != ALL_KEY, k))
     out: list[KeyHistory] = []
+    notes: list[str] = []
     for key in keys:
         per = counts.get(key, {})
         rows = []
         for i, stage in enumerate(stages):
             rec = per.get(i, {})
-            median = rec.get("median_days")
-            rows.append(StageHistory(
-                stage, int(rec.get("entered") or 0),
-                None if i == len(stages) - 1 else int(rec.get("converted") or 0),
-                None if median is None or i == len(stages) - 1 or math.isnan(float(median)) else float(median)))
+            median = _clean_float(rec.get("median_days"))
+            entered = int(rec.get("entered") or 0)
+            if i == len(stages) - 1:
+                rows.append(StageHistory(stage, entered, None, None))
+                continue
+            converted = int(rec.get("converted") or 0)
+            m_in, m_conv = mature.get((key, i), (0, 0))
+            if m_in < MIN_MATURE and entered > m_in:  # too few mature subjects: the whole cohort, biased low
+                where = "" if by is None else f" ({by} {key})"
+                notes.append(f"{stage}{where}: only {m_in} of {entered} subjects entered at least the maturity lag "
+                             f"({lags[i]:.0f} days) before the as-of date, so its rate uses the whole cohort and may "
+                             "lean low (recent entries have not had time to convert).")
+                m_in, m_conv = entered, converted
+            rows.append(StageHistory(stage, entered, converted, median, m_in, m_conv, lags[i]))
         out.append(KeyHistory(key, tuple(rows)))
     amount, left_out = _won_money(ws, start, end)
-    return History(level, tuple(stages), by, start, end, last, tuple(out), amount, left_out, cfg.timezone)
+    return History(level, tuple(stages), by, start, end, last, tuple(out), amount, left_out, cfg.timezone,
+                   tuple(notes))
+
+
+def _clean_float(value: Any) -> float | None:
+    return None if value is None or math.isnan(float(value)) else float(value)
+
+
+def _maturity_lags(overall: dict[int, dict[str, Any]], n: int, start: datetime, end: datetime, tz: str) -> list[float]:
+    """Each stage's maturity lag in days: the 90th percentile of days to the next stage among the window's
+    converters (0 without any), capped so ``[start, end - lag)`` spans at least ``MIN_MATURE_MONTHS``."""
+    cap = (end - _months_before(end, HISTORY_MONTHS - MIN_MATURE_MONTHS, tz)).total_seconds() / 86_400
+    out = []
+    for i in range(n):
+        lag = _clean_float(overall.get(i, {}).get("lag_days"))
+        out.append(min(max(lag or 0.0, 0.0), cap))
+    return out
+
+
+def _mature_counts(st: ir.Table, lags: list[float], end: datetime) -> dict[tuple[str, int], tuple[int, int]]:
+    """Per (key, stage index): the mature cohort (entered at least the stage's lag before ``end``) and its
+    converters, counted in the engine."""
+    if not lags:
+        return {}
+    cond = None
+    for i, lag in enumerate(lags):
+        cutoff = ibis.literal(end - timedelta(seconds=round(lag * 86_400)), type="timestamp")
+        term = (st.stage_idx == i) & (st.at < cutoff)
+        cond = term if cond is None else cond | term
+    assert cond is not None
+    ripe = st.filter(cond)
+    agg = ripe.group_by(["key", "stage_idx"]).aggregate(entered=ripe.count(), converted=ripe.next_ok.sum())
+    return {(str(r["key"]), int(r["stage_idx"])): (int(r["entered"] or 0), int(r["converted"] or 0))
+            for r in agg.to_pyarrow().to_pylist()}
 
 
 def _won_money(ws: Source, start: datetime, end: datetime) -> tuple[float, int]:
@@ -243,23 +315,49 @@ class _Need:
     quantiles: dict[float, float] = field(default_factory=dict)
 
 
+def predictive_volume(chain: np.ndarray[Any, Any], won: float, q: float) -> float:
+    """The smallest whole number N of entries whose chance of giving at least ``won`` (rounded up) subjects
+    in the last stage is ``q`` %: the chance is the mean over the posterior draws ``chain`` (the product of
+    the drawn rates from the stage to the last) of P(Binomial(N, chain) >= won).
+
+    >>> predictive_volume(np.array([0.5]), 1, 75.0)
+    2.0
+    """
+    k = math.ceil(won - 1e-9)
+    if k <= 0:
+        return 0.0
+    goal = q / 100.0
+
+    def chance(n: int) -> float:
+        return float(np.mean(stats.binom.sf(k - 1, n, chain)))
+
+    lo, hi = k - 1, max(k, 1)  # chance(lo) = 0 < goal
+    while chance(hi) < goal and hi < 2**60:
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if chance(mid) >= goal else (mid, hi)
+    return float(hi)
+
+
 def _needs(kh: KeyHistory, won: float, qs: tuple[float, ...]) -> list[_Need]:
-    """Needed volume of each stage for ``won`` subjects in the last stage: posterior-mean chain and
-    percentiles over posterior draws. None from the first stage (going back) without history."""
+    """Needed volume of each stage for ``won`` subjects in the last stage: the posterior-mean chain, and
+    posterior-predictive quantiles (:func:`predictive_volume`: rate draws plus binomial noise). None from
+    the first stage (going back) without history."""
     draws = _rate_draws(kh, np.random.default_rng(SEED))
     mean: float | None = won
-    vol: np.ndarray[Any, Any] | None = np.full(DRAWS, won)
+    chain: np.ndarray[Any, Any] | None = np.ones(DRAWS)
     out = [_Need(won, {q: won for q in qs})]
     for i in reversed(range(len(kh.stages) - 1)):
         s, d = kh.stages[i], draws[i]
-        if mean is None or vol is None or d is None:
-            mean, vol = None, None
+        if mean is None or chain is None or d is None:
+            mean, chain = None, None
             out.append(_Need(None))
             continue
         a, b = s.beta()
         mean = mean / (a / (a + b))
-        vol = vol / d
-        out.append(_Need(mean, {q: _pct(vol, q) for q in qs}))
+        chain = chain * d
+        out.append(_Need(mean, {q: predictive_volume(chain, won, q) for q in qs}))
     return out[::-1]
 
 
@@ -393,7 +491,7 @@ def backward(hist: History, *, need_by: date, won: float | None = None, revenue:
     """Walk back from ``won`` won subjects (or ``revenue`` x ``share`` / average won amount) to every stage."""
     if (won is None) == (revenue is None):
         raise UsageError("Give exactly one of --won and --revenue.", fix="Add --won N or --revenue AMOUNT.")
-    notes: list[str] = []
+    notes: list[str] = list(hist.notes)
     rows: list[BackwardRow] = []
     for kh, target in _key_targets(hist, won, revenue, share):
         needs = _needs(kh, target, (80.0, 90.0))
@@ -412,8 +510,8 @@ def backward(hist: History, *, need_by: date, won: float | None = None, revenue:
                          "the start_by of it and the stages before it are unknown.")
         for i, s in enumerate(kh.stages):
             rate: tuple[float | None, ...] = (None, None, None)
-            if s.has_rate and s.converted is not None:
-                rate = rate_interval(s.entered, s.converted)
+            if s.has_rate:
+                rate = rate_interval(*s.rate_counts)
             if s.converted is not None and not s.has_rate:
                 notes.append(_no_history_note(kh, s.stage, hist))
             n = needs[i]
@@ -442,7 +540,7 @@ def forward(hist: History, *, stage: str, volume: float) -> WaterfallResult:
                          fix=f"Use one of: {', '.join('--' + s for s in hist.stages[:-1])}.")
     first = hist.stages.index(stage)
     overall_in = hist.overall.stages[first].entered
-    notes: list[str] = []
+    notes: list[str] = list(hist.notes)
     rows: list[ForwardRow] = []
     for kh in hist.keys:
         part = 1.0 if kh.key == ALL_KEY else (kh.stages[first].entered / overall_in if overall_in else 0.0)
@@ -568,8 +666,8 @@ def waterfall(ws: Source, *, revenue: float | None = None, won: float | None = N
 
 @dataclass(frozen=True)
 class BacktestRow:
-    """How often the 80 % central interval (10th-90th percentile of the posterior draws) of a stage's
-    needed volume held the volume that actually entered the stage in the quarter; ``actual_over_needed``
+    """How often the 80 % central predictive interval (the volumes with a 10 % and a 90 % chance of giving
+    the won target, :func:`predictive_volume`) of a stage's needed volume held the volume that actually entered the stage in the quarter; ``actual_over_needed``
     is the median ratio of the actual volume to ``needed``."""
 
     stage: str
