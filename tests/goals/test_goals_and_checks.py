@@ -177,8 +177,10 @@ def test_a_clean_plan_has_no_error(plan: Any) -> None:
 def test_infeasible_target_says_the_shortfall_in_both_units(plan: Any) -> None:
     ws = plan(GOOD_PLAN)
     found = _codes(ws)[("infeasible_target", "mql-q1")]
-    # history (2025-07..2026-06): 100 MQLs, 20 won -> posterior mean 21/102; 1,100 won in the window / 20 won people
-    rate, per_won = 21 / 102, (500 + 600) / 20
+    # history (2025-07..2026-06): the won took 9 + 6k days (k = 0..19) from MQL, p90 111 days, so the rate counts
+    # only MQLs that entered 111+ days before as-of (the waterfall's maturity rule): the 59 of 2025-Q3..2026-Q1,
+    # 20 of them won -> posterior mean 21/61; 1,100 won in the window / 20 won people
+    rate, per_won = 21 / 61, (500 + 600) / 20
     needed = 1200 * (90 / 365)  # the parent's target prorated to Q1
     assert f"{12 * rate * per_won:,.0f}" in found.message and f"{needed:,.0f}" in found.message
     assert f"Raise the target to {needed / (rate * per_won):,.0f} mql" in found.fix

@@ -18,6 +18,7 @@ from ruamel.yaml import YAML
 import wanamaker
 from wanamaker.attribution.evaluate import evaluate
 from wanamaker.demo.build import Built, build
+from wanamaker.demo.calibrate import calibrate
 from wanamaker.demo.spec import DemoSpec
 from wanamaker.workspace import Workspace
 
@@ -148,6 +149,10 @@ def run_demo(
         ws.write_table("ground_truth", built.truth.ground_truth(), mode="replace")
         ws.write_table("ground_truth_experiments", built.truth.experiments_table(), mode="replace")
         ws.write_table("demo_planted", built.planted, mode="replace")
+        planted = set(zip(built.planted.column("code").to_pylist(), built.planted.column("subject").to_pylist(),
+                          strict=True))
+        for change in calibrate(ws, planted):
+            say(f"Plan sized to the loaded history: {change}")
         timings["load"] = time.perf_counter() - t
         t = time.perf_counter()
         analyses = run_analyses(ws, say)

@@ -33,6 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from wanamaker.config.models import Goal, Plan, WorkspaceConfig
+from wanamaker.errors import DataError
 from wanamaker.goals.api import PlanSource, catalogue
 from wanamaker.goals.progress import GoalsResult, evaluate_goals, goal_period
 from wanamaker.metrics.catalogue import Catalogue, Window, evaluate, row_count
@@ -100,7 +101,7 @@ def plan_checks(src: PlanSource, as_of: datetime | None = None) -> list[PlanFind
     result = evaluate_goals(src, cat, goals, as_of)
     out += _period_past(src.config, plan, goals, result.as_of)
     out += _unrealistic(src, cat, plan, goals, measurable, result)
-    out += _infeasible(src, cat, plan, goals, result)
+    out += _infeasible(src, cat, plan, goals, {g.id for g in measurable}, result)
     return out
 
 
@@ -223,7 +224,16 @@ def _period_past(config: WorkspaceConfig, plan: Plan, goals: list[Goal], as_of: 
     return out
 
 
-def _comparisons(src: PlanSource, cat: Catalogue, g: Goal, result: GoalsResult) -> list[float]:
+def best_uplift(src: PlanSource, cat: Catalogue, g: Goal) -> tuple[float | None, int]:
+    """The best uplift (the lowest for a decrease goal) between consecutive windows of the goal's length in the
+    history before its period, and how many comparisons there were (``unrealistic_target``)."""
+    history = _comparisons(src, cat, g)
+    if not history:
+        return None, 0
+    return (max(history) if g.direction == "increase" else min(history)), len(history)
+
+
+def _comparisons(src: PlanSource, cat: Catalogue, g: Goal) -> list[float]:
     """Uplifts between consecutive windows of the goal's length, stepped by a month, in the history before
     the goal's period."""
     p = goal_period(g, src.config)
@@ -267,7 +277,7 @@ def _unrealistic(src: PlanSource, cat: Catalogue, plan: Plan, goals: list[Goal],
         uplift = row.target / row.baseline - 1.0
         if (g.direction == "increase" and uplift <= 0) or (g.direction == "decrease" and uplift >= 0):
             continue
-        history = _comparisons(src, cat, g, result)
+        history = _comparisons(src, cat, g)
         line = _at(plan, goals, g.id)
         if len(history) < MIN_COMPARISONS:
             out.append(PlanFinding("too_little_history", "info", g.id, plan.file, line,
@@ -287,8 +297,39 @@ def _unrealistic(src: PlanSource, cat: Catalogue, plan: Plan, goals: list[Goal],
     return out
 
 
-def _infeasible(src: PlanSource, cat: Catalogue, plan: Plan, goals: list[Goal],
-                result: GoalsResult) -> list[PlanFinding]:
+@dataclass(frozen=True)
+class Arithmetic:
+    """A funnel-stage goal pushed through the history toward its money parent (``infeasible_target``)."""
+
+    goal: str
+    parent: str
+    metric: str
+    to_stage: str
+    period: str
+    target: float
+    rate: float  # the history's conversion from the goal's stage to ``to_stage``
+    per_subject: float  # won (or pipeline) money per subject reaching ``to_stage``
+    prorate: float  # the goal's period over the parent's
+    share: float  # the goal's weight share among its siblings
+    parent_target: float
+
+    @property
+    def needed(self) -> float:
+        return self.parent_target * self.prorate * self.share
+
+    @property
+    def produced(self) -> float:
+        return self.target * self.rate * self.per_subject
+
+    @property
+    def volume(self) -> float:
+        """The target volume that would add up."""
+        return self.needed / (self.rate * self.per_subject)
+
+
+def funnel_arithmetic(src: PlanSource, cat: Catalogue, goals: list[Goal], measurable: set[str],
+                      result: GoalsResult) -> list[Arithmetic]:
+    """The arithmetic of every funnel-stage goal under a goal measured in money (module doc)."""
     from wanamaker.goals.waterfall import history
 
     by_id = {g.id: g for g in goals}
@@ -296,17 +337,18 @@ def _infeasible(src: PlanSource, cat: Catalogue, plan: Plan, goals: list[Goal],
     for g in goals:
         siblings[g.parent].append(g)
     candidates = [g for g in goals if g.metric in STAGE_OF_METRIC and g.parent in by_id
-                  and by_id[g.parent].metric in MONEY_METRICS]
+                  and by_id[g.parent].metric in MONEY_METRICS and g.id in measurable and g.parent in measurable]
     if not candidates:
         return []
-    hist = history(src, as_of=result.as_of)
+    try:
+        hist = history(src, as_of=result.as_of)
+    except DataError:  # no stage events: no rates to push a target through (no_data says what is missing)
+        return []
     stages = list(hist.stages)
-    overall = hist.overall
-    out: list[PlanFinding] = []
+    out: list[Arithmetic] = []
     for g in candidates:
         parent = by_id[g.parent]  # type: ignore[index]
-        stage = STAGE_OF_METRIC[g.metric]
-        goal_to = MONEY_METRICS[parent.metric]
+        stage, goal_to = STAGE_OF_METRIC[g.metric], MONEY_METRICS[parent.metric]
         row, prow = result.get(g.id), result.get(parent.id)
         if stage not in stages or goal_to not in stages or row.target is None or prow.target is None:
             continue
@@ -314,31 +356,36 @@ def _infeasible(src: PlanSource, cat: Catalogue, plan: Plan, goals: list[Goal],
         if i > j:
             continue
         rate = 1.0
-        for st in overall.stages[i:j]:
+        for st in hist.overall.stages[i:j]:
             if not st.has_rate:
                 rate = float("nan")
                 break
             a, b = st.beta()
             rate *= a / (a + b)
         per_subject = _amount_per_subject(src, cat, hist, goal_to)
-        if per_subject is None or rate != rate:
+        if per_subject is None or rate != rate or rate <= 0 or per_subject <= 0:
             continue
         p, pp = goal_period(g, src.config), goal_period(parent, src.config)
-        prorate = min(1.0, (p.end - p.start) / (pp.end - pp.start))
-        weights = [s.weight for s in siblings[g.parent]]
-        share = g.weight / sum(weights) if sum(weights) > 0 else 1.0
-        needed = prow.target * prorate * share
-        produced = row.target * rate * per_subject
-        if produced + 1e-9 >= needed:
+        weights = sum(s.weight for s in siblings[g.parent])
+        out.append(Arithmetic(g.id, parent.id, g.metric, goal_to, p.label, row.target, rate, per_subject,
+                              min(1.0, (p.end - p.start) / (pp.end - pp.start)),
+                              g.weight / weights if weights > 0 else 1.0, prow.target))
+    return out
+
+
+def _infeasible(src: PlanSource, cat: Catalogue, plan: Plan, goals: list[Goal], measurable: set[str],
+                result: GoalsResult) -> list[PlanFinding]:
+    out: list[PlanFinding] = []
+    for a in funnel_arithmetic(src, cat, goals, measurable, result):
+        if a.produced + 1e-9 >= a.needed:
             continue
-        volume = needed / (rate * per_subject)
         out.append(PlanFinding(
-            "infeasible_target", "error", g.id, plan.file, _at(plan, goals, g.id),
-            f"goal {g.id}: {row.target:,.0f} {g.metric} at the history's rates ({g.metric} -> {goal_to}: {rate:.2%}, "
-            f"{per_subject:,.0f} per {goal_to} subject) make {produced:,.0f}, short of the {needed:,.0f} its parent "
-            f"{parent.id} needs in {p.label} ({prorate:.0%} of the parent's target x weight share {share:.0%}): "
-            f"{needed - produced:,.0f} short, or {volume - row.target:,.0f} {g.metric}",
-            f"Raise the target to {volume:,.0f} {g.metric}, or lower {parent.id}'s target, or plan the rest through "
+            "infeasible_target", "error", a.goal, plan.file, _at(plan, goals, a.goal),
+            f"goal {a.goal}: {a.target:,.0f} {a.metric} at the history's rates ({a.metric} -> {a.to_stage}: "
+            f"{a.rate:.2%}, {a.per_subject:,.0f} per {a.to_stage} subject) make {a.produced:,.0f}, short of the "
+            f"{a.needed:,.0f} its parent {a.parent} needs in {a.period} ({a.prorate:.0%} of the parent's target x "
+            f"weight share {a.share:.0%}): {a.needed - a.produced:,.0f} short, or {a.volume - a.target:,.0f} {a.metric}",
+            f"Raise the target to {a.volume:,.0f} {a.metric}, or lower {a.parent}'s target, or plan the rest through "
             "other goals under it (and weight them)."))
     return out
 
