@@ -7,7 +7,9 @@
 A seeded generator writes people, accounts, first touches and stage events as Parquet, a child process
 loads them with ``ws.load`` (the user's path), and this process then runs ``funnel`` overall and with
 breakdowns, reporting wall time per run and this process's peak RSS (the analysis only: the load's
-memory is the child's). Lifecycles: entry at visitor or lead; each next stage with a fixed probability;
+memory is the child's), and beside them one hand-written DuckDB query of the same overall numbers
+(:func:`handwritten_sql`, best of three, checked equal to the funnel's overall rows): each run's
+``x_handwritten_sql`` is its time over that query's (goal: within 3x). Lifecycles: entry at visitor or lead; each next stage with a fixed probability;
 5 % skip one stage; 10 % of stalled MQLs are recycled and come back; half of the others are rejected.
 """
 
@@ -135,17 +137,81 @@ RUNS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-def run(folder: Path) -> list[dict[str, Any]]:
+def handwritten_sql(stages: list[str]) -> str:
+    """One DuckDB query for the overall funnel, written by hand from the rules of docs/funnel.md: per stage, the
+    people who reached it (first entry; a skipped stage at the next seen stage's time), how many reached the
+    next one, and the median days between the two when neither was skipped. Visitors: the earlier of a visitor
+    event and the person's first touch (the benchmark's touches all carry a person_id)."""
+    n = len(stages)
+    far = "TIMESTAMP '2999-01-01'"
+    obs = ",\n    ".join(f"min(ts) FILTER (WHERE stage = '{s}') AS o{i}" for i, s in enumerate(stages))
+    ats, skips = [], []
+    for i in range(n):
+        suffix = ", ".join(f"coalesce(o{j}, {far})" for j in range(i, n))
+        seen = " OR ".join(f"o{j} IS NOT NULL" for j in range(i + 1))
+        reached = f"({seen}) AND least({suffix}) < {far}"
+        ats.append(f"CASE WHEN {reached} THEN least({suffix}) END AS a{i}")
+        skips.append(f"(({reached}) AND o{i} IS NULL) AS k{i}")
+    parts = []
+    for i, s in enumerate(stages):
+        nxt = f"a{i + 1}" if i + 1 < n else "NULL::TIMESTAMP"
+        ok = f"a{i} IS NOT NULL AND {nxt} IS NOT NULL"
+        both = f"{ok} AND NOT k{i} AND NOT k{i + 1}" if i + 1 < n else "FALSE"
+        days = f"(epoch({nxt}) - epoch(a{i})) / 86400.0"
+        parts.append(f"SELECT '{s}' AS stage, {i} AS i, count(a{i}) AS entered, count(*) FILTER (WHERE {ok}) AS converted, "
+                     f"quantile_cont({days}, 0.5) FILTER (WHERE {both}) AS median_days FROM paths")
+    return f"""WITH ev AS (
+  SELECT subject_id, stage, ts FROM stage_events WHERE subject_type = 'person'
+  UNION ALL
+  SELECT person_id, 'visitor', min(ts) FROM touchpoints WHERE person_id IS NOT NULL GROUP BY person_id
+), obs AS (
+  SELECT subject_id,
+    {obs}
+  FROM ev GROUP BY subject_id
+), paths AS (
+  SELECT {", ".join(ats)}, {", ".join(skips)} FROM obs
+)
+{" UNION ALL ".join(parts)} ORDER BY i"""
+
+
+def run(folder: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Each funnel run, and the hand-written SQL of the overall numbers (timed, and checked equal)."""
+    import duckdb
+
     import wanamaker
     from wanamaker.funnel import funnel
 
     out = []
+    overall: list[Any] = []
     with wanamaker.open(folder / "ws") as ws:
+        stages = list(ws.config.funnel.stages)
         for label, kwargs in RUNS:
             t0 = time.perf_counter()
             res = funnel(ws, **kwargs)
             out.append({"run": label, "seconds": round(time.perf_counter() - t0, 2), "rows": len(res.conversion)})
-    return out
+            if label == "overall":
+                overall = [r for r in res.conversion if r.key == "all"]
+    con = duckdb.connect(str(folder / "ws" / "wanamaker.duckdb"), read_only=True)
+    try:
+        query = handwritten_sql(stages)
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            got = con.sql(query).fetchall()
+            times.append(time.perf_counter() - t0)
+    finally:
+        con.close()
+    mine = {r.stage: (r.entered, r.converted_to_next, r.median_days_to_next) for r in overall}
+    same = len(got) == len(stages) and all(
+        mine[stage][0] == entered
+        and (i == len(stages) - 1 or mine[stage][1] == converted)
+        and (median is None and mine[stage][2] is None or abs((mine[stage][2] or 0) - (median or 0)) < 1e-6)
+        for stage, i, entered, converted, median in got
+    )
+    sql_s = min(times)
+    for r in out:
+        r["x_handwritten_sql"] = round(r["seconds"] / sql_s, 2) if sql_s > 0 else None
+    return out, {"seconds_best_of_3": round(sql_s, 3), "same_overall_numbers": same, "rows": got}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -166,9 +232,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         check=True, capture_output=True, text=True,
     )
     prep = json.loads(child.stdout.strip().splitlines()[-1])
-    runs = run(args.dir)
+    runs, sql = run(args.dir)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report = {**prep, "runs": runs, "funnel_total_s": round(sum(r["seconds"] for r in runs), 2),
+              "handwritten_sql": {k: v for k, v in sql.items() if k != "rows"},
+              "max_x_handwritten_sql": max((r["x_handwritten_sql"] or 0) for r in runs),
               "peak_rss_mb": round(peak_mb, 1), "engine": "duckdb"}
     print(json.dumps(report, indent=2))
     return report

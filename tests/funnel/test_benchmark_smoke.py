@@ -21,3 +21,4 @@ def test_funnel_benchmark_smoke(tmp_path: Path) -> None:
     assert report["counts"]["stage_events"] > 8_000
     assert [r["run"] for r in report["runs"]] == [label for label, _ in bench.RUNS]
     assert all(r["rows"] > 0 for r in report["runs"]) and report["peak_rss_mb"] > 0
+    assert report["handwritten_sql"]["same_overall_numbers"]  # the hand-written query computes the same numbers
