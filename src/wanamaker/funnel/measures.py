@@ -38,7 +38,7 @@ def _stage_rows(stage: str) -> RowsFn:
 
         stages = list(src.config.funnel.stages)
         events = stage_events(src, "person")
-        if stage == VISITOR:
+        if VISITOR in stages or stage == VISITOR:  # as the funnel does: a first touch places a visitor
             events = with_visitors(events, first_touch_times(src))
         if stage not in stages:  # not a configured stage: its own first events
             ev = events.filter(events.stage == stage)
@@ -93,7 +93,8 @@ def _acceptance_rows(src: Source, by: str | None) -> ir.Table:
     keyed = with_key(src, wide, by, "person", []).mutate(by=ibis.literal(by or "all", type="string"))
     dec = decisions(keyed, events, src.config)
     dec = dec.filter(dec.decision != "pending")
-    return dec.mutate(ts=dec.handoff_at, value=(dec.decision == "accepted").ifelse(1.0, 0.0))
+    # an integer cast to float64 in the engine: a float literal is NUMERIC on PostgreSQL, and its mean a decimal
+    return dec.mutate(ts=dec.handoff_at, value=(dec.decision == "accepted").ifelse(1, 0).cast("float64"))
 
 
 def _survey_rows(src: Source, by: str | None) -> ir.Table:
