@@ -18,7 +18,7 @@ from wanamaker.config.options import choice_option, duration_option
 from wanamaker.errors import DataError, UsageError
 from wanamaker.funnel._source import Source
 from wanamaker.funnel.breakdowns import with_key
-from wanamaker.funnel.conversion import FunnelRow, cohort_rows, period_rows, steps
+from wanamaker.funnel.conversion import FunnelRow, cohort_rows, period_rows, step_aggregates, steps
 from wanamaker.funnel.leakage import LeakageRow, leakage_rows
 from wanamaker.funnel.results import Tabular, row_dict
 from wanamaker.funnel.stages import VISITOR, subject_stages, with_visitors
@@ -156,12 +156,13 @@ def funnel(
     keyed_all = all_and_key(ws, wide, by, level, months).cache()
     try:
         st = steps(keyed_all, len(stages), window)
+        records = step_aggregates(st, None) if kind is None else None  # conversion and velocity in one pass
         if kind is not None and not cohort:
             assert periods is not None
             conversion = period_rows(st, stages, periods)
         else:
-            conversion = cohort_rows(st, stages, periods)
-        velocity = velocity_rows(st, keyed_all, stages)
+            conversion = cohort_rows(st, stages, periods, records=records)
+        velocity = velocity_rows(st, keyed_all, stages, records=records)
         leakage = leakage_rows(keyed_all, stages, exits, end, stall_td)
     finally:
         keyed_all.release()

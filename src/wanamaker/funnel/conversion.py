@@ -107,22 +107,33 @@ def _clean(value: Any) -> float | None:
     return None if out != out else out
 
 
-def cohort_rows(
-    st: ir.Table, stages: list[str], periods: list[Period] | None, within: timedelta | None = None
-) -> list[FunnelRow]:
-    """Cohort conversion from the steps table (periods: of the entry into each stage)."""
-    del within  # already applied in ``steps``
+def step_aggregates(st: ir.Table, periods: list[Period] | None) -> list[dict[str, Any]]:
+    """Per key, period (of the entry into each stage) and stage: ``entered``, ``converted``, ``final``, and of
+    the moves to the next stage (``days_to_next`` known) their count and median and p90 days: one pass that
+    both the conversion and the velocity tables read."""
     period = label_expr(st.at, periods) if periods else ibis.null().cast("string")
     st = st.mutate(period=period)
     agg = st.group_by(["key", "period", "stage_idx"]).aggregate(
         entered=st.count(),
         converted=st.next_ok.sum(),
         final=st.final_ok.sum(),
+        moves=st.days_to_next.count(),
         median_days=st.days_to_next.quantile(0.5),
+        p90_days=st.days_to_next.quantile(0.9),
     )
+    return list(agg.to_pyarrow().to_pylist())
+
+
+def cohort_rows(
+    st: ir.Table, stages: list[str], periods: list[Period] | None, within: timedelta | None = None,
+    records: list[dict[str, Any]] | None = None,
+) -> list[FunnelRow]:
+    """Cohort conversion from the steps table (periods: of the entry into each stage); ``records`` are the
+    :func:`step_aggregates` of ``st`` when already computed."""
+    del within  # already applied in ``steps``
     last = len(stages) - 1
     rows: list[FunnelRow] = []
-    for rec in agg.to_pyarrow().to_pylist():
+    for rec in records if records is not None else step_aggregates(st, periods):
         i = int(rec["stage_idx"])
         entered = int(rec["entered"])
         converted = int(rec["converted"]) if i < last else None

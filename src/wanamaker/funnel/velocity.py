@@ -9,6 +9,7 @@ entry into the last stage, whatever it skipped.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import ibis.expr.types as ir
 
@@ -30,17 +31,24 @@ class VelocityRow:
     p90_days: float | None
 
 
-def velocity_rows(st: ir.Table, wide: ir.Table, stages: list[str]) -> list[VelocityRow]:
-    """Stage-to-stage velocity from the steps table, time to close from the keyed subject table."""
+def velocity_rows(st: ir.Table, wide: ir.Table, stages: list[str],
+                  records: list[dict[str, Any]] | None = None) -> list[VelocityRow]:
+    """Stage-to-stage velocity from the steps table (or from its :func:`~wanamaker.funnel.conversion.
+    step_aggregates` without periods, ``records``, when already computed), time to close from the keyed
+    subject table."""
     last = len(stages) - 1
-    moves = st.filter(st.days_to_next.notnull())
-    agg = moves.group_by(["key", "stage_idx"]).aggregate(
-        subjects=moves.count(),
-        median_days=moves.days_to_next.quantile(0.5),
-        p90_days=moves.days_to_next.quantile(0.9),
-    )
+    if records is None:
+        moves = st.filter(st.days_to_next.notnull())
+        agg = moves.group_by(["key", "stage_idx"]).aggregate(
+            subjects=moves.count(),
+            median_days=moves.days_to_next.quantile(0.5),
+            p90_days=moves.days_to_next.quantile(0.9),
+        )
+        found = agg.to_pyarrow().to_pylist()
+    else:
+        found = [{**r, "subjects": r["moves"]} for r in records if r["moves"] and r["period"] is None]
     rows: list[VelocityRow] = []
-    for rec in agg.to_pyarrow().to_pylist():
+    for rec in found:
         i = int(rec["stage_idx"])
         rows.append(
             VelocityRow(
