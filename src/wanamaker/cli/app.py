@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,8 +14,11 @@ from wanamaker.cli import demo as demo_cli
 from wanamaker.cli import funnel as funnel_cli
 from wanamaker.cli import goals as goals_cli
 from wanamaker.cli import waterfall as waterfall_cli
-from wanamaker.cli.output import Format, current_workspace, emit, err_console, to_json
+from wanamaker.cli.output import Format, console, current_workspace, emit, err_console, to_json
 from wanamaker.errors import UsageError, WanamakerError
+
+if TYPE_CHECKING:
+    from wanamaker.check import Finding
 
 app = typer.Typer(
     name="wanamaker",
@@ -157,16 +160,10 @@ def check(
     with current_workspace(workspace, read_only=True) as ws:
         moment = moment_option("--as-of", as_of, ws.config.timezone, end_of_day=True)
         findings = ws.check(as_of=moment)
-    rows = [f.as_dict() for f in findings]
     if fmt is Format.table:
-        rows = [{"code": r["code"], "severity": r["severity"], "subject": r["subject"],
-                 "where": f"{r['file']}:{r['line']}" if r["file"] and r["line"] else (r["file"] or ""),
-                 "count": r.get("count"), "message": r["message"]} for r in rows]
-    emit(rows, fmt, title="check")
-    if fmt is Format.table:
-        for f in findings:
-            if f.severity == "error":
-                err_console.print(f"[bold]fix[/] {f.code} {f.subject}: {f.fix}", highlight=False, soft_wrap=True)
+        _print_findings(findings)
+    else:
+        emit([f.as_dict() for f in findings], fmt, title="check")
     if not findings:
         err_console.print("No problems found.")
     errors = sum(f.severity == "error" for f in findings)
@@ -175,6 +172,24 @@ def check(
         raise typer.Exit(1)
     if strict and any(f.severity == "warning" for f in findings):
         raise typer.Exit(1)
+
+
+def _print_findings(findings: list[Finding]) -> None:
+    """One block per finding, errors first: what, where, and the fix (a table would cut the sentences)."""
+    from rich.markup import escape
+
+    style = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+    order = {"error": 0, "warning": 1, "info": 2}
+    for f in sorted(findings, key=lambda f: order.get(f.severity, 3)):
+        where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "")
+        count = f" ({f.count:,} rows)" if f.count is not None else ""
+        console.print(f"[{style.get(f.severity, 'bold')}]{f.severity:<7}[/] [bold]{escape(f.code)}[/] "
+                      f"{escape(f.subject)}{count}  [dim]{escape(where)}[/]", highlight=False, soft_wrap=True)
+        console.print(f"        {escape(f.message)}", highlight=False, soft_wrap=True)
+        console.print(f"        [dim]fix:[/] {escape(f.fix)}", highlight=False, soft_wrap=True)
+    counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
+    if findings:
+        console.print(", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items()), highlight=False)
 
 
 @app.command()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from wanamaker.cli.output import Format, current_workspace, emit, err_console, to_json
+from wanamaker.cli.output import Format, console, current_workspace, emit, err_console, to_json
+
+if TYPE_CHECKING:
+    from wanamaker.goals.progress import GoalsResult
 
 WorkspaceOpt = Annotated[
     Path | None,
@@ -70,10 +73,54 @@ def register(app: typer.Typer) -> None:
             result = ws.goals(as_of=moment)
         if fmt is Format.json:
             typer.echo(to_json(result.as_json()))
+        elif fmt is Format.csv:
+            emit(result.as_json(), fmt)
         else:
-            emit(result.table_rows() if fmt is Format.table else result.as_json(), fmt,
-                 title=f"goals as of {result.as_of:%Y-%m-%d %H:%M} UTC")
+            _goal_table(result)
         for note in result.notes:
             err_console.print(f"note: {note}", highlight=False)
         if not result.rows:
             err_console.print("plan.yml has no goals yet: see docs/goals.md for the schema.")
+
+
+def _number(value: float | None, unit: str | None) -> str:
+    """Compact: 6.46M, 23.4k, 142, 42.5 % (the exact numbers are in --format json / csv)."""
+    if value is None:
+        return ""
+    if unit == "ratio":
+        return f"{value:.1%}"
+    size = abs(value)
+    for limit, scale, suffix in ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
+        if size >= limit:
+            return f"{value / scale:.3g}{suffix}"
+    return f"{value:,.0f}" if size >= 100 else f"{value:.3g}"
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:.0%}"
+
+
+def _goal_table(result: GoalsResult) -> None:
+    """The tree with whole goal ids (indented by depth), compact numbers and the status coloured."""
+    from rich.table import Table
+
+    colour = {"done": "green", "on_track": "green", "at_risk": "yellow", "behind": "red", "not_started": "dim"}
+    table = Table(title=f"goals as of {result.as_of:%Y-%m-%d %H:%M} UTC")
+    table.add_column("goal", no_wrap=True)
+    table.add_column("metric", no_wrap=True, overflow="ellipsis", max_width=24)
+    table.add_column("period", no_wrap=True)
+    for name in ("baseline", "target", "actual"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("progress / pace", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for r in result.rows:
+        unit = result.units.get(r.metric)
+        mark = "*" if r.kind == "efficiency" else ""
+        table.add_row("  " * r.depth + r.id, r.metric + mark, r.period, _number(r.baseline, unit),
+                      _number(r.target, unit), _number(r.actual, unit),
+                      f"{_pct(r.progress)} / {_pct(r.expected_progress)}",
+                      f"[{colour.get(r.status, 'bold')}]{r.status}[/]")
+    console.print(table)
+    console.print("* an efficiency metric. Progress of a count or a sum is actual / target, of a rate its move from "
+                  "baseline to target; pace is the elapsed share of the period; a parent's status is its worst "
+                  "child's. Exact numbers: --format json.", style="dim")

@@ -23,7 +23,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -92,6 +92,7 @@ class GoalsResult:
     rows: tuple[GoalRow, ...]
     as_of: datetime
     notes: tuple[str, ...] = ()
+    units: dict[str, str] = field(default_factory=dict)  # each goal metric's unit
 
     def as_json(self) -> list[dict[str, Any]]:
         keys = ("id", "parent", "name", "owner", "team", "metric", "kind", "period", "baseline", "target",
@@ -221,7 +222,8 @@ def evaluate_goals(src: Source, catalogue: Catalogue, goals: list[Goal], as_of: 
         own[g.id] = GoalRow(g.id, g.parent, g.name, g.owner, g.team, g.metric, metric.kind if metric else None,
                             label_of(g), baseline, target, actual, progress, expected if started else 0.0, status,
                             g.weight, 0, progress, status)
-    return GoalsResult(tuple(_tree(goals, own)), end, tuple(notes))
+    units: dict[str, str] = {g.metric: catalogue[g.metric].unit for g in goals if g.metric in catalogue}
+    return GoalsResult(tuple(_tree(goals, own)), end, tuple(notes), units)
 
 
 def _tree(goals: list[Goal], own: dict[str, GoalRow]) -> list[GoalRow]:
