@@ -94,6 +94,12 @@ ingest:
   orphans: quarantine                       # quarantine | warn
   future_tolerance: 1d
   min_date: 1990-01-01
+economics:
+  gross_margin: 0.8                         # of revenue: ROMI, payback and LTV use gross profit
+  discount_rate: 0.1                        # yearly, for discounted LTV
+  model: markov_3                           # the attribution model that credits new customers by channel
+  ltv_model: historical                     # historical | sbg | bgnbd | paretonbd | gamma_gamma
+  costs: []                                 # team and overhead costs: [{{period: FY2026-Q1, team: marketing, amount: 250000}}]
 """
 
 DEFAULT_PLAN = """\

@@ -113,6 +113,30 @@ class IngestConfig(Strict):
         return value
 
 
+class CostLine(Strict):
+    """A team or overhead cost for a period, added to blended CAC (DESIGN "Money")."""
+
+    period: str
+    team: str
+    amount: float = Field(ge=0)
+    currency: str | None = None
+
+    @field_validator("period")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        if not re.fullmatch(r"FY\d{4}(-Q[1-4])?|\d{4}-\d\d", value):
+            raise ValueError(f"'{value}' is not a period; write FY2026, FY2026-Q1 or 2026-03")
+        return value
+
+
+class EconomicsConfig(Strict):
+    gross_margin: float = Field(default=0.8, gt=0, le=1)
+    discount_rate: float = Field(default=0.1, ge=0, lt=1)
+    model: str = "markov_3"  # the attribution model that credits new customers (CAC, ROMI by channel)
+    ltv_model: Literal["historical", "sbg", "bgnbd", "paretonbd", "gamma_gamma"] = "historical"
+    costs: list[CostLine] = []
+
+
 _DEFAULT_CHANNELS: dict[str, ChannelSpec] = {
     "paid_search": ChannelSpec(group="paid", marketing=True),
     "paid_social": ChannelSpec(group="paid", marketing=True),
@@ -157,6 +181,7 @@ class WorkspaceConfig(Strict):
     ]
     attribution: AttributionConfig = AttributionConfig()
     ingest: IngestConfig = IngestConfig()
+    economics: EconomicsConfig = EconomicsConfig()
 
     @field_validator("timezone")
     @classmethod
