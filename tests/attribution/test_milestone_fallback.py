@@ -110,8 +110,10 @@ def test_fallback_values_and_data_driven_sums(workspace: Any, tmp_path: Path) ->
     # pipeline at person level: A1's opportunities created at or after a converting person's
     # milestone, split over those people: o1 (4 Jan) p1 only = 1000; o2 (8 Jan) p1 and p2 = 250
     # each; o4 (15 Jan) both = 100 each -> p1 1350, p2 350; o5 (no account) is p4's own = 50.
+    # o3 (A2, 300) has no converting person: its own row, so the rows add up to all 2,050 of pipeline
     got = credit(workspace, "first_touch", "value", milestone="opportunity", value="pipeline")
-    assert got == pytest.approx({"paid_search": 1350.0, "webinar": 350.0, "display": 50.0})
+    assert got == pytest.approx({"paid_search": 1350.0, "webinar": 350.0, "display": 50.0,
+                                 "(no converting person)": 300.0})
     # account level: A1 = o1 + o2 + o4 = 1700, A2 = o3 = 300, A3 = o5 = 50 (via p4's account)
     got = credit(workspace, "first_touch", "value", milestone="opportunity", value="pipeline", level="account")
     assert got == pytest.approx({"paid_search": 2000.0, "display": 50.0})

@@ -36,6 +36,7 @@ _BY_COLUMN = {"channel": "channel", "campaign": "campaign_id", "content": "conte
 NO_TOUCH = "(no touch)"
 NONE_KEY = "(none)"
 UNPLACED = "(unplaced)"
+NO_CONVERTER = "(no converting person)"
 
 
 @dataclass(frozen=True)
@@ -154,8 +155,9 @@ def attribute(ws: Any = None, *, model: str = "all", order: int | None = None, b
     sql = str(ws.con.compile(expr)) if explain else None
     table = journeys.fetch(expr)
     conv_stats = conv.aggregate(n=conv.count(), v=conv.value.cast("float64").sum().cast("float64")).to_pyarrow().to_pylist()[0]
+    window = journeys.window_money(ws, opts, end) if opts.value != "count" else None
     return _from_journeys(ws, opts, end, table, float(conv_stats["n"] or 0), float(conv_stats["v"] or 0.0),
-                          model, order, by, ci, replicates, seed, persist, sql)
+                          model, order, by, ci, replicates, seed, persist, sql, window)
 
 
 @dataclass(frozen=True)
@@ -213,7 +215,8 @@ def _prepare(ws: Any, table: pa.Table) -> _Data:
 
 def _from_journeys(ws: Any, opts: journeys.JourneyOptions, end: datetime, table: pa.Table, n_conv: float,
                    v_conv: float, model: str, order: int | None, by: str, ci: bool, replicates: int,
-                   seed: int, persist: bool, sql: str | None) -> AttributionResult:
+                   seed: int, persist: bool, sql: str | None,
+                   window: tuple[float, int] | None = None) -> AttributionResult:
     import pyarrow.compute as pc  # noqa: PLC0415
 
     from wanamaker.attribution import bootstrap, journeys, runs  # noqa: PLC0415
@@ -223,6 +226,19 @@ def _from_journeys(ws: Any, opts: journeys.JourneyOptions, end: datetime, table:
     notes = journeys.source_notes(opts) + journeys.money_notes(ws, opts) + model_notes
     total_c, total_v = float(d.paths.conversions.sum()), float(d.paths.value.sum())
     touchless_c, touchless_v = n_conv - total_c, v_conv - total_v
+    unplaced_v = 0.0
+    if window is not None:  # the money of the window's deals that no converting subject carries
+        window_v, window_n = window
+        unplaced_v = max(window_v - v_conv, 0.0)
+        if unplaced_v <= credits.TOLERANCE * max(window_v, 1.0):
+            unplaced_v = 0.0
+        what = {"revenue": "won revenue", "pipeline": "pipeline"}[opts.value]
+        if opts.milestone == "won" and opts.value == "pipeline":
+            what = "won deals' value"
+        notes.append(f"the rows add up to {window_v:,.2f} {ws.config.currency}: the {what} of the {window_n:,} "
+                     f"deal(s) in the window; {v_conv - touchless_v:,.2f} credited to touches, "
+                     f"{touchless_v:,.2f} to converting {opts.level}s with no touch in the lookback ({NO_TOUCH}), "
+                     f"{unplaced_v:,.2f} on no converting {opts.level} ({NO_CONVERTER})")
     cfg = ws.config.attribution
     rp = RuleParams(cfg.half_life.total_seconds(), cfg.custom_weights.first, cfg.custom_weights.middle,
                     cfg.custom_weights.last)
@@ -278,7 +294,7 @@ def _from_journeys(ws: Any, opts: journeys.JourneyOptions, end: datetime, table:
             outcome = j_val if measure_is_value else j_out_c.astype(np.float64)
             lo, hi = _intervals(name, d, by, key_code, len(knames), touch_c, touch_v, measure_is_value,
                                 replicates, seed, (rs, lay, outcome))
-        rows.extend(_rows(name, knames, kc, kv, touchless_c, touchless_v, measure_is_value, lo, hi))
+        rows.extend(_rows(name, knames, kc, kv, touchless_c, touchless_v, measure_is_value, lo, hi, unplaced_v))
         run_id = runs.new_run_id()
         records.append(runs.RunRecord(
             run_id, name, {"order": order, "by": by, "half_life": format_duration(cfg.half_life),
@@ -291,8 +307,10 @@ def _from_journeys(ws: Any, opts: journeys.JourneyOptions, end: datetime, table:
         credit_tables.append(_credit_table(run_id, opts.level, d, touch_c, touch_v, gap_c, gap_v))
     if persist:
         runs.persist(ws, records, credit_tables)
-    return AttributionResult(tuple(rows), tuple(records), tuple(notes), sql,
-                             {"touches": float(table.num_rows), "converting_journeys": total_c})
+    counts = {"touches": float(table.num_rows), "converting_journeys": total_c}
+    if window is not None:
+        counts.update(total_value=window[0], window_deals=float(window[1]), unplaced_value=unplaced_v)
+    return AttributionResult(tuple(rows), tuple(records), tuple(notes), sql, counts)
 
 
 def _json_safe(extra: dict[str, object]) -> dict[str, object]:
@@ -364,9 +382,9 @@ def _intervals(name: str, d: _Data, by: str, key_code: Int, n_keys: int, touch_c
 
 
 def _rows(model: str, keys: list[str], conv: Float, val: Float, touchless_c: float, touchless_v: float,
-          measure_is_value: bool, lo: Float | None, hi: Float | None) -> list[AttributionRow]:
+          measure_is_value: bool, lo: Float | None, hi: Float | None, unplaced_v: float = 0.0) -> list[AttributionRow]:
     measure = val if measure_is_value else conv
-    total = float(measure.sum()) + (touchless_v if measure_is_value else touchless_c)
+    total = float(measure.sum()) + (touchless_v + unplaced_v if measure_is_value else touchless_c)
     out = []
     for i in np.argsort(-measure, kind="stable"):
         share = float(measure[i] / total) if total else 0.0
@@ -375,6 +393,8 @@ def _rows(model: str, keys: list[str], conv: Float, val: Float, touchless_c: flo
     if touchless_c > 0:
         m = touchless_v if measure_is_value else touchless_c
         out.append(AttributionRow(model, NO_TOUCH, touchless_c, touchless_v, m / total if total else 0.0))
+    if measure_is_value and unplaced_v > 0:
+        out.append(AttributionRow(model, NO_CONVERTER, 0.0, unplaced_v, unplaced_v / total if total else 0.0))
     return out
 
 

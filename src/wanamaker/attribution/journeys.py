@@ -182,18 +182,14 @@ def converting_subjects(ws: Any, opts: JourneyOptions, end: datetime) -> Any:
     conv = st.filter(st.m_ts.notnull() & (st.m_ts <= end))
     if opts.date_from is not None:
         conv = conv.filter(conv.m_ts >= opts.date_from)
-    return subject_values(ws, opts, conv)
+    return subject_values(ws, opts, conv, end)
 
 
-def subject_values(ws: Any, opts: JourneyOptions, conv: Any) -> Any:
-    """``value``: 1 (count); or the amount of the subject's opportunities created at or after the
-    milestone (pipeline), only the won ones (revenue). For the ``won`` milestone both mean the deals
-    won at or after it (closed_at), so the deal whose win is the milestone counts: it was created
-    before it. At person level an account's opportunity is split equally over the account's
-    converting people whose milestone precedes it; at account level an opportunity without an
-    account belongs to its person's account."""
-    if opts.value == "count":
-        return conv.mutate(value=_float(1))
+def window_deals(ws: Any, opts: JourneyOptions, end: datetime) -> Any:
+    """The deals whose money the value divides: ``o_id, o_acc, o_person, o_created, amount`` -- every opportunity
+    (pipeline) or won one (revenue, or any value at the ``won`` milestone), dated by ``created_at`` (by
+    ``closed_at`` at the ``won`` milestone), in the window ``[from, end]``; amounts in the workspace currency
+    (a foreign amount with no rate for its day is left out, :func:`money_notes` counts it)."""
     opp = opportunity_money(ws, ws.config.currency)  # in the workspace currency (the metrics layer)
     won_milestone = opts.milestone == "won"
     won_money = opts.value == "revenue" or won_milestone
@@ -202,6 +198,30 @@ def subject_values(ws: Any, opts: JourneyOptions, conv: Any) -> Any:
     opp = opp.select(o_id=opp.opportunity_id, o_acc=opp.account_id, o_person=opp.person_id,
                      o_created=opp.closed_at if won_milestone else opp.created_at,
                      amount=(opp.won_amount if won_money else opp.pipeline_amount).fill_null(0.0))
+    opp = opp.filter(opp.o_created.notnull() & (opp.o_created <= ibis.literal(end, type="timestamp")))
+    if opts.date_from is not None:
+        opp = opp.filter(opp.o_created >= ibis.literal(opts.date_from, type="timestamp"))
+    return opp
+
+
+def window_money(ws: Any, opts: JourneyOptions, end: datetime) -> tuple[float, int]:
+    """(money, deals) of :func:`window_deals`: the total the value rows add up to (DESIGN "Money")."""
+    deals = window_deals(ws, opts, end)
+    rec = deals.aggregate(v=deals.amount.sum().cast("float64"), n=deals.count()).to_pyarrow().to_pylist()[0]
+    return float(rec["v"] or 0.0), int(rec["n"] or 0)
+
+
+def subject_values(ws: Any, opts: JourneyOptions, conv: Any, end: datetime) -> Any:
+    """``value``: 1 (count); or the amount of the subject's deals (:func:`window_deals`) dated at or after its
+    milestone: every opportunity (pipeline) or the won ones (revenue). For the ``won`` milestone both mean the
+    deals won at or after it (closed_at), so the deal whose win is the milestone counts: it was created
+    before it. At person level an account's opportunity is split equally over the account's
+    converting people whose milestone precedes it; at account level an opportunity without an
+    account belongs to its person's account. A deal placed on no converting subject is the
+    ``(no converting person)`` row of the output."""
+    if opts.value == "count":
+        return conv.mutate(value=_float(1))
+    opp = window_deals(ws, opts, end)
     if opts.level == "account":  # an opportunity without an account is its person's account's
         people = ws.table("people").select(op_id=_.person_id, op_acc=_.account_id)
         opp = opp.left_join(people, opp.o_person == people.op_id)
