@@ -14,8 +14,8 @@ PUBLIC = [
 ]  # fmt: skip
 
 WORKSPACE = [
-    "alignment", "attribution", "check", "close", "con", "funnel", "goals", "has_table", "load", "metric",
-    "metrics", "retry", "sla", "sql", "table", "tables", "waterfall", "write_table",
+    "alignment", "attribution", "check", "close", "con", "funnel", "goals", "has_table", "load", "ltv", "metric",
+    "metrics", "pipeline", "retry", "sla", "sql", "table", "tables", "waterfall", "write_table",
 ]  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +27,8 @@ from wanamaker.schema.contracts import TABLES, contract
 if TYPE_CHECKING:
     from wanamaker.attribution.api import AttributionResult
     from wanamaker.check import Finding
+    from wanamaker.economics.ltv import LtvResult
+    from wanamaker.economics.pipeline import PipelineResult
     from wanamaker.funnel.alignment import AlignmentResult, SlaResult
     from wanamaker.funnel.api import FunnelResult
     from wanamaker.goals.api import MetricResult
@@ -270,6 +272,22 @@ class Workspace:
 
         return waterfall(self, revenue=revenue, won=won, start=start, in_label=in_label, share=share, by=by,
                          level=level, as_of=as_of)
+
+    def pipeline(self, *, by: str | None = None, period: str | None = None, date_from: str | date | datetime | None = None,
+                 date_to: str | date | datetime | None = None, min_n: int = 30) -> PipelineResult:
+        """Pipeline created, won and lost, win rate and cycle days (``wanamaker pipeline``)."""
+        from wanamaker.economics.pipeline import pipeline
+
+        return pipeline(self, by=by, period=period, date_from=date_from, date_to=date_to, min_n=min_n)
+
+    def ltv(self, *, model: str | None = None, calibration_end: date | None = None, unit: str | None = None,
+            by: str | None = None, horizon: float | None = None) -> LtvResult:
+        """Customer lifetime value (``wanamaker ltv``): historical cohort curves, sBG retention, BG/NBD,
+        Pareto/NBD or Gamma-Gamma (``model`` defaults to ``economics.ltv_model``)."""
+        from wanamaker.economics.ltv import ltv
+
+        return ltv(self, model=model or self.config.economics.ltv_model, calibration_end=calibration_end,  # type: ignore[arg-type]
+                   unit=unit, by=by, horizon=horizon)  # type: ignore[arg-type]
 
     def check(self, *, as_of: datetime | None = None) -> list[Finding]:
         """Everything ``wanamaker check`` finds: the plan checks and the data checks."""

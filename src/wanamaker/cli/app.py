@@ -13,6 +13,8 @@ from wanamaker.cli import attribute as attribute_cli
 from wanamaker.cli import demo as demo_cli
 from wanamaker.cli import funnel as funnel_cli
 from wanamaker.cli import goals as goals_cli
+from wanamaker.cli import ltv as ltv_cli
+from wanamaker.cli import pipeline as pipeline_cli
 from wanamaker.cli import waterfall as waterfall_cli
 from wanamaker.cli.output import Format, console, current_workspace, emit, err_console, to_json
 from wanamaker.errors import UsageError, WanamakerError
@@ -205,7 +207,7 @@ def sql(
 
 
 for _register in (attribute_cli.register, funnel_cli.register, goals_cli.register, waterfall_cli.register,
-                  demo_cli.register):
+                  pipeline_cli.register, ltv_cli.register, demo_cli.register):
     _register(app)
 
 

@@ -67,13 +67,15 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def funnel(
         by: Annotated[str | None, typer.Option(
-            "--by", help="lead_source | channel | campaign | segment | region | owner | cohort_month.")] = None,
+            "--by", help="lead_source | channel | campaign | segment | region | owner | cohort_month; at "
+                         "--level opportunity: owner | source | segment | region | channel | campaign | "
+                         "cohort_month.")] = None,
         period: PeriodOpt = None,
         cohort: Annotated[bool, typer.Option(
             "--cohort", help="Follow the subjects entering each stage in a period (default without --period).")] = False,
         within: Annotated[str | None, typer.Option(
             "--within", help="Count a conversion only within this long of entering the stage, e.g. 90d.")] = None,
-        level: Annotated[str, typer.Option("--level", help="person | account.")] = "person",
+        level: Annotated[str, typer.Option("--level", help="person | account | opportunity.")] = "person",
         stages: Annotated[str | None, typer.Option(
             "--stages", help="Only these configured stages, in order, comma-separated (e.g. mql,won).")] = None,
         show: Annotated[FunnelView, typer.Option("--show", help="conversion | velocity | leakage.")] =
@@ -85,9 +87,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Lifecycle funnel: stage counts, conversion, velocity and leakage."""
         from wanamaker.funnel import funnel as run
-        from wanamaker.funnel.api import as_timedelta, check_period
+        from wanamaker.funnel.api import LEVELS, as_timedelta, check_period
 
-        choice_option("--level", level, ("person", "account"))  # checked before the workspace opens
+        choice_option("--level", level, LEVELS)  # checked before the workspace opens
         check_period(period)
         as_timedelta(within, "--within")
         as_timedelta(stall, "--stall")

@@ -27,7 +27,8 @@ from wanamaker.funnel.velocity import VelocityRow, velocity_rows
 from wanamaker.metrics.periods import PERIOD_KINDS, Period, PeriodKind, periods_between
 from wanamaker.metrics.stages import stage_events
 
-Level = Literal["person", "account"]
+Level = Literal["person", "account", "opportunity"]
+LEVELS: tuple[str, ...] = ("person", "account", "opportunity")
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,40 @@ def data_window(events: ir.Table) -> tuple[datetime, datetime]:
     return _naive(lo), _naive(hi)
 
 
+def no_events_error(src: Source, level: str) -> DataError:
+    """The error for a level with no stage events: which subject types do have events, and the fix."""
+    se = src.table("stage_events")
+    counts = se.group_by("subject_type").aggregate(n=se.count()).order_by("subject_type").to_pyarrow().to_pylist()
+    present = [(str(r["subject_type"]), int(r["n"])) for r in counts if r["n"]]
+    if not present:
+        return DataError(
+            "There are no stage events to build a funnel from.",
+            fix="Load stage_events first (wanamaker load FILE --table stage_events, or a mapping).",
+        )
+    held = ", ".join(f"{kind} ({n:,})" for kind, n in present)
+    return DataError(
+        f"There are no stage events for {level} subjects; stage_events holds events of: {held}.",
+        fix=" or ".join(f"--level {kind}" for kind, _ in present if kind != level)
+        + " (funnel(ws, level=...)), or load stage_events with subject_type " + level + ".",
+    )
+
+
+def opportunity_stages(events: ir.Table, configured: list[str]) -> list[str]:
+    """The configured stages (in configured order) that opportunity events use, from the first of them: an
+    opportunity funnel starts where opportunities are first seen, not at ``lead``."""
+    used = events.filter(events.stage.isin(configured)).select("stage").distinct().to_pyarrow()
+    seen = set(used.column("stage").to_pylist())
+    picked = [s for s in configured if s in seen]
+    if len(picked) < 2:
+        raise DataError(
+            f"Opportunity stage events use {len(picked)} of the funnel stages ({', '.join(picked) or 'none'}): "
+            "a funnel needs at least two.",
+            fix="List the opportunity stages in funnel.stages of wanamaker.yml (e.g. ..., opportunity, proposal, "
+                "won), or map the export's stage names onto them.",
+        )
+    return picked
+
+
 def _naive(value: Any) -> datetime:
     if hasattr(value, "to_pydatetime"):
         value = value.to_pydatetime()
@@ -127,18 +162,27 @@ def funnel(
     only when it happens within this long of entering the stage (cohort only). ``stall``: how long
     without an event makes a subject *stalled* in the leakage table, as of ``as_of`` (default: the
     last stage event). ``stages``: only these configured stages, in their configured order (e.g.
-    ``["mql", "won"]`` for MQL-to-won conversion and days to close).
+    ``["mql", "won"]`` for MQL-to-won conversion and days to close). ``level``: person, account or
+    opportunity (``subject_type: opportunity`` events; by default the configured stages those events use,
+    from the first of them; breakdowns owner, source, segment, region, channel, campaign, cohort_month).
+    A level with no events raises a DataError naming the subject types that have events.
     """
-    choice_option("--level", level, ("person", "account"))
+    choice_option("--level", level, LEVELS)
     kind = check_period(period)
     window = as_timedelta(within, "--within")
     stall_td = as_timedelta(stall, "--stall") or timedelta(days=30)
     if window is not None and kind is not None and not cohort:
         raise UsageError("--within applies to cohorts.", fix="Add --cohort, or drop --within.")
     cfg = ws.config
-    stages = pick_stages(list(cfg.funnel.stages), stages)
     events = stage_events(ws, level)  # an account's own events and its people's (the metrics layer)
-    lo, hi = data_window(events)
+    try:
+        lo, hi = data_window(events)
+    except DataError:
+        raise no_events_error(ws, level) from None
+    if level == "opportunity" and stages is None:
+        stages = opportunity_stages(events, list(cfg.funnel.stages))
+    else:
+        stages = pick_stages(list(cfg.funnel.stages), stages)
     end = as_of or hi
     exits = list(cfg.funnel.exits)
     span_lo, span_hi = lo, hi

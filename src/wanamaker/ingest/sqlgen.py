@@ -206,10 +206,16 @@ def row_hash_expr(table: str, prefix: str = "") -> str:
 
 
 def derived_key_expr(table: str) -> str:
+    """The key of a row whose export has none (DESIGN "Table contracts"): a hash of its contract columns plus,
+    from the second identical line of the same file on, its occurrence number (``-2``, ``-3`` ...), so two
+    identical purchases on one day are two rows, while reloading the file (or an export that overlaps it)
+    finds the same keys and so the duplicates. Needs ``_file`` and ``_line`` (and ``_part``) in scope."""
     contract = TABLES[table]
     others = [c for c in contract.column_names if c not in contract.key]
     parts = ", ".join(f"COALESCE(CAST({quote('__t_' + c)} AS VARCHAR), chr(0))" for c in others)
-    return f"'t' || substr(md5(concat_ws(chr(31), {parts})), 1, 24)"
+    digest = f"substr(md5(concat_ws(chr(31), {parts})), 1, 24)"
+    nth = f"row_number() OVER (PARTITION BY _file, {digest} ORDER BY _line, _part)"
+    return f"'t' || {digest} || CASE WHEN {nth} > 1 THEN '-' || CAST({nth} AS VARCHAR) ELSE '' END"
 
 
 def key_text_expr(table: str, prefix: str = "") -> str:
