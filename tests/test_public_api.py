@@ -14,7 +14,7 @@ PUBLIC = [
 ]  # fmt: skip
 
 WORKSPACE = [
-    "alignment", "attribution", "check", "close", "con", "funnel", "goals", "has_table", "load", "ltv", "metric",
+    "alignment", "attribution", "balance", "check", "close", "con", "funnel", "goals", "has_table", "load", "ltv", "metric",
     "metrics", "pipeline", "retry", "sla", "sql", "table", "tables", "waterfall", "write_table",
 ]  # fmt: skip
 

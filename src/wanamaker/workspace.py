@@ -27,6 +27,7 @@ from wanamaker.schema.contracts import TABLES, contract
 if TYPE_CHECKING:
     from wanamaker.attribution.api import AttributionResult
     from wanamaker.check import Finding
+    from wanamaker.economics.balance import BalanceResult
     from wanamaker.economics.ltv import LtvResult
     from wanamaker.economics.pipeline import PipelineResult
     from wanamaker.funnel.alignment import AlignmentResult, SlaResult
@@ -288,6 +289,12 @@ class Workspace:
 
         return ltv(self, model=model or self.config.economics.ltv_model, calibration_end=calibration_end,  # type: ignore[arg-type]
                    unit=unit, by=by, horizon=horizon)  # type: ignore[arg-type]
+
+    def balance(self, *, period: str = "quarter") -> BalanceResult:
+        """Spend and work hours by campaign horizon against plan.yml's long-term share (``wanamaker balance``)."""
+        from wanamaker.economics.balance import balance
+
+        return balance(self, period=period)
 
     def check(self, *, as_of: datetime | None = None) -> list[Finding]:
         """Everything ``wanamaker check`` finds: the plan checks and the data checks."""

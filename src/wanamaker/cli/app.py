@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from wanamaker.cli import attribute as attribute_cli
+from wanamaker.cli import balance as balance_cli
 from wanamaker.cli import demo as demo_cli
 from wanamaker.cli import funnel as funnel_cli
 from wanamaker.cli import goals as goals_cli
@@ -207,7 +208,7 @@ def sql(
 
 
 for _register in (attribute_cli.register, funnel_cli.register, goals_cli.register, waterfall_cli.register,
-                  pipeline_cli.register, ltv_cli.register, demo_cli.register):
+                  pipeline_cli.register, ltv_cli.register, balance_cli.register, demo_cli.register):
     _register(app)
 
 
