@@ -1,0 +1,31 @@
+"""The scorecard: outcome and efficiency metrics side by side for one period, and the goals measured only by
+efficiency -- the same numbers as the metric catalogue."""
+
+from __future__ import annotations
+
+import pytest
+from tests.demo.conftest import small_demo  # noqa: F401 - the session's demo workspace
+from tests.demo.helpers import DemoRun
+
+import wanamaker
+from wanamaker.economics.scorecard import EFFECTIVENESS, EFFICIENCY, scorecard
+
+
+def test_scorecard_on_the_demo(small_demo: DemoRun) -> None:  # noqa: F811
+    with wanamaker.open(small_demo.root, read_only=True) as ws:
+        card = scorecard(ws, in_label="FY2026-Q1")
+        planted = ws.sql("SELECT subject FROM demo_planted WHERE code = 'efficiency_only_chain'").to_pylist()
+        out = card.as_json()
+        assert [x["metric"] for x in out["effectiveness"]] == list(EFFECTIVENESS)
+        assert [x["metric"] for x in out["efficiency"]] == list(EFFICIENCY)
+        for line in card.lines:
+            now = ws.metric(line.metric, in_label="FY2026-Q1").rows
+            before = ws.metric(line.metric, in_label="FY2025-Q4").rows
+            assert line.value == (now[0].value if now else None), line.metric
+            assert line.previous == (before[0].value if before else None), line.metric
+            if line.value is not None and line.previous:
+                assert line.change == pytest.approx(line.value / line.previous - 1)
+        assert list(card.efficiency_only_goals) == [r["subject"] for r in planted]
+        assert scorecard(ws).period == "FY2026-Q2"  # the demo ends on the quarter's last day
+        with pytest.raises(wanamaker.UsageError):
+            scorecard(ws, in_label="Q1")
