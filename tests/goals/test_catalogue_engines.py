@@ -160,6 +160,8 @@ EXPECTED: dict[str, float | None] = {
     "avg_deal_size": (1000 + EUR_O2_REVENUE + 600) / 3,
     "sales_cycle_days": (39 + 44 + 107) / 3,  # o1 01-12..02-20, o2 01-20..03-05, o6 2025-10-10..01-25
     "spend": 300 + 100 * 1.25 + 75,  # the GBP row has no rate: left out; the 2025 row is outside
+    "new_customers": 1,  # A's first won deal (o6) closes 01-25; B's first (o5) closed in 2025
+    "cac": (300 + 100 * 1.25 + 75) / 1,
     "email_sends": 3,  # t4 t6 t10
     "email_opens": 2,  # t5 t11
     "email_open_rate": 2 / 3,

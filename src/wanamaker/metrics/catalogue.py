@@ -382,6 +382,20 @@ def _cycle_days(src: Source, by: str | None) -> ir.Table:
     return t.mutate(ts=t.closed_at, value=days)
 
 
+def _new_customers(src: Source, by: str | None) -> ir.Table:
+    """New customers (DESIGN "Money"): an account -- a person when the deal has no account -- at the close of its
+    first won deal."""
+    o = src.table("opportunities")
+    won = o.filter((o.status == "won") & o.closed_at.notnull())
+    won = won.mutate(customer=ibis.coalesce(won.account_id, won.person_id))
+    first = won.group_by("customer").aggregate(ts=won.closed_at.min())
+    if by is None:
+        return first.mutate(value=ibis.literal(1.0))
+    acc = src.table("accounts").select(a_id="account_id", a_key=by)
+    j = first.left_join(acc, first.customer == acc.a_id)
+    return j.mutate(value=ibis.literal(1.0), key=j.a_key)
+
+
 def _spend(src: Source, by: str | None) -> ir.Table:
     """Spend in the workspace currency at its day's rate (a foreign amount without one is left out)."""
     s = src.table("spend")
@@ -430,6 +444,12 @@ def core_metrics() -> list[Metric]:
                "efficiency", "increase", "ratio", won, numerator="revenue", denominator="won_deals"),
         Metric("sales_cycle_days", "Sales cycle (days)", "Mean days from created_at to closed_at of won deals, "
                "by closed_at.", "days", "efficiency", "decrease", "mean", opp, _cycle_days, keys=OPPORTUNITY_KEYS),
+        Metric("new_customers", "New customers", "Accounts (a person when the deal has no account) whose first "
+               "won deal closes in the window, by that closed_at.", "count", "effectiveness", "increase", "count",
+               won, _new_customers, keys=("segment", "region")),
+        Metric("cac", "CAC (marketing spend)", "Spend / new customers over the same window; the fully loaded CAC "
+               "with team costs is `wanamaker economics`.", "currency", "efficiency", "decrease", "ratio", won,
+               numerator="spend", denominator="new_customers"),
         Metric("spend", "Spend", "Marketing spend (workspace currency at the day's rate), by date.", "currency",
                "efficiency", "decrease", "sum", None, _spend, keys=("channel", "campaign")),
         Metric("email_sends", "E-mails sent", f"Touches of type {' or '.join(EMAIL_SENT_TYPES)}, by ts.", "count",
