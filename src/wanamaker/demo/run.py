@@ -175,6 +175,8 @@ ANALYSES: tuple[tuple[str, Callable[[Workspace], Any]], ...] = (
     ("funnel", lambda ws: ws.funnel()),
     ("sla", lambda ws: ws.sla()),
     ("alignment", lambda ws: ws.alignment()),
+    ("pipeline", lambda ws: ws.pipeline().as_json()),
+    ("balance", lambda ws: ws.balance().as_json()),
     ("goals", _goals),
     ("check", _check),
 )
@@ -229,6 +231,16 @@ def headline(label: str, value: Any) -> str:
             f"closest to the ground truth: {best['model']} ({best['error_points']:.0f} points off); "
             f"last_touch {last['error_points']:.0f} points off ({len(models)} models ranked)"
         )
+    if label == "pipeline" and isinstance(value, list) and value:
+        a = value[0]
+        rate = f"{a['win_rate']:.0%}" if a.get("win_rate") is not None else "n/a"
+        return (f"{a['created']:,} deals created, {a['won']:,} won ({a['won_amount']:,.0f} won revenue), "
+                f"{a['lost']:,} lost; win rate {rate}, median {a['median_cycle_days'] or 0:.0f} days to close")
+    if label == "balance" and isinstance(value, list):
+        overall = {r["measure"]: r for r in value if r["period"] == "all"}
+        parts = [f"{m} {r['long_share']:.0%} long-term" for m, r in overall.items() if r["long_share"] is not None]
+        target = value[0]["target"] if value else None
+        return ", ".join(parts) + (f" (target {target:.0%})" if target is not None else "")
     if label == "goals" and isinstance(value, list):
         counts = Counter(str(r["status"]) for r in value)
         order = ("done", "on_track", "at_risk", "behind", "not_started")
