@@ -14,8 +14,8 @@ PUBLIC = [
 ]  # fmt: skip
 
 WORKSPACE = [
-    "alignment", "attribution", "balance", "check", "close", "con", "funnel", "goals", "has_table", "load", "ltv", "metric",
-    "metrics", "pipeline", "retry", "sla", "sql", "table", "tables", "waterfall", "write_table",
+    "alignment", "attribution", "balance", "check", "close", "con", "economics", "funnel", "goals", "has_table", "load", "ltv", "metric",
+    "metrics", "pipeline", "retention", "retry", "scorecard", "sla", "sql", "table", "tables", "waterfall", "write_table",
 ]  # fmt: skip
 
 

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from wanamaker.economics.balance import BalanceResult
     from wanamaker.economics.ltv import LtvResult
     from wanamaker.economics.pipeline import PipelineResult
+    from wanamaker.economics.retention import RetentionResult
+    from wanamaker.economics.scorecard import Scorecard
+    from wanamaker.economics.unit_economics import EconomicsResult
     from wanamaker.funnel.alignment import AlignmentResult, SlaResult
     from wanamaker.funnel.api import FunnelResult
     from wanamaker.goals.api import MetricResult
@@ -295,6 +298,25 @@ class Workspace:
         from wanamaker.economics.balance import balance
 
         return balance(self, period=period)
+
+    def economics(self, *, by: str | None = None, model: str | None = None, in_label: str | None = None,
+                  replicates: int = 200, seed: int = 0) -> EconomicsResult:
+        """CAC, LTV, LTV:CAC, payback months and ROMI with intervals (``wanamaker economics``)."""
+        from wanamaker.economics.unit_economics import economics
+
+        return economics(self, by=by, model=model, in_label=in_label, replicates=replicates, seed=seed)
+
+    def retention(self, *, by: str | None = None) -> RetentionResult:
+        """Revenue by kind and net revenue retention per acquisition cohort (``wanamaker economics --retention``)."""
+        from wanamaker.economics.retention import retention
+
+        return retention(self, by=by)
+
+    def scorecard(self, *, in_label: str | None = None) -> Scorecard:
+        """Outcome and efficiency metrics side by side (``wanamaker economics --scorecard``)."""
+        from wanamaker.economics.scorecard import scorecard
+
+        return scorecard(self, in_label=in_label)
 
     def check(self, *, as_of: datetime | None = None) -> list[Finding]:
         """Everything ``wanamaker check`` finds: the plan checks and the data checks."""
