@@ -30,3 +30,19 @@ def test_scorecard_on_the_demo(small_demo: DemoRun) -> None:  # noqa: F811
         assert scorecard(ws).period == "FY2026-Q2"  # the demo ends on the quarter's last day
         with pytest.raises(wanamaker.UsageError):
             scorecard(ws, in_label="Q1")
+
+
+def test_economics_numbers_are_catalogue_metrics(small_demo: DemoRun) -> None:  # noqa: F811
+    """ltv, romi, cac_loaded, ltv_cac and payback_months are the overall row of `wanamaker economics` for the
+    window, so goals can be set on them."""
+    with wanamaker.open(small_demo.root, read_only=True) as ws:
+        row = ws.economics(in_label="FY2025", replicates=5).rows[0]
+        assert row.key == "all"
+        for metric, want in (("ltv", row.ltv), ("romi", row.romi), ("cac_loaded", row.cac),
+                             ("ltv_cac", row.ltv_cac), ("payback_months", row.payback_months)):
+            got = ws.metric(metric, in_label="FY2025").rows
+            assert got and got[0].value == pytest.approx(want, rel=1e-9), metric
+        with pytest.raises(wanamaker.UsageError):
+            ws.metric("romi", by="channel")  # computed metrics have no breakdowns: `economics --by`
+        explain = ws.metric("ltv", in_label="FY2025", explain=True).sql
+        assert explain[0][1].startswith("-- ltv is computed")

@@ -289,7 +289,7 @@ class CustomMetric(Strict):
     denominator: str | None = None
     stage: str | None = None
     kind: Literal["effectiveness", "efficiency"] = "effectiveness"
-    unit: Literal["count", "currency", "ratio", "days", "hours", "score"] | None = None
+    unit: Literal["count", "currency", "ratio", "days", "months", "hours", "score"] | None = None
     direction: Literal["increase", "decrease"] = "increase"
 
     @model_validator(mode="after")

@@ -20,8 +20,9 @@ from wanamaker.goals.progress import end_of_data
 from wanamaker.metrics.catalogue import Window, evaluate
 from wanamaker.metrics.periods import Period, parse_label, period_of
 
-EFFECTIVENESS = ("pipeline", "pipeline_sourced", "revenue", "revenue_sourced", "won_deals", "mql")
-EFFICIENCY = ("cost_per_lead", "cost_per_mql", "email_open_rate", "win_rate", "sales_cycle_days", "sla_compliance")
+EFFECTIVENESS = ("pipeline", "pipeline_sourced", "revenue", "revenue_sourced", "won_deals", "mql", "ltv", "romi")
+EFFICIENCY = ("cost_per_lead", "cost_per_mql", "email_open_rate", "win_rate", "sales_cycle_days", "sla_compliance",
+              "cac_loaded", "payback_months")
 
 
 @dataclass(frozen=True)

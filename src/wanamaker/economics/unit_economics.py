@@ -295,9 +295,10 @@ def _historical_ltv(rows: Any, margin: float, yearly_discount: float) -> float |
 
 
 def economics(ws: Workspace, *, by: str | None = None, model: str | None = None, in_label: str | None = None,
-              replicates: int = 200, seed: int = 0) -> EconomicsResult:
+              replicates: int = 200, seed: int = 0, period: Period | None = None) -> EconomicsResult:
     """CAC, LTV, LTV:CAC, payback and ROMI over the window, overall (``all``, then ``(paid)``) and ``by`` channel,
-    campaign or segment (module docstring)."""
+    campaign or segment (module docstring). ``period`` gives the window's bounds directly (the metric catalogue's
+    windows), instead of ``in_label``."""
     from wanamaker.config.options import choice_option
 
     if by is not None:
@@ -308,7 +309,7 @@ def economics(ws: Workspace, *, by: str | None = None, model: str | None = None,
     if model == "all":
         raise UsageError("--model all runs every model; economics needs one.", fix="Name one model, e.g. markov_3.")
     check_model(model, None)
-    period = window(ws, in_label)
+    period = period or window(ws, in_label)
     params: dict[str, Any] = {"by": by, "model": model, "currency": cfg.currency, "gross_margin": econ.gross_margin,
                               "ltv_model": econ.ltv_model}
     if period is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wanamaker.config.models import Plan
+from wanamaker.economics.measures import economics_metrics
 from wanamaker.funnel.measures import funnel_metrics
 from wanamaker.metrics.catalogue import Catalogue, Metric, Source, core_metrics
 from wanamaker.metrics.custom import MetricDefinitionError, build
@@ -30,7 +31,7 @@ class MetricProblem:
 
 
 def builtin_metrics() -> list[Metric]:
-    return [*core_metrics(), *funnel_metrics()]
+    return [*core_metrics(), *funnel_metrics(), *economics_metrics()]
 
 
 def build_catalogue(src: Source, plan: Plan) -> tuple[Catalogue, list[MetricProblem]]:

@@ -1,6 +1,6 @@
 """The metric catalogue: every number a goal can be set on, one definition each (DESIGN "The metrics layer").
 
-A :class:`Metric` has an id, a name, a description, a unit (count | currency | ratio | days | hours |
+A :class:`Metric` has an id, a name, a description, a unit (count | currency | ratio | days | months | hours |
 score), a kind (**effectiveness**: an outcome against a goal; **efficiency**: cost or effort per unit,
 DESIGN "Definitions"), a direction, and its place on the funnel graph (the stage it counts and, from
 ``funnel.stages``, the stage it feeds). Its value over a time window is an Ibis expression:
@@ -32,10 +32,10 @@ from wanamaker.errors import UsageError
 from wanamaker.metrics.money import opportunity_money
 from wanamaker.metrics.periods import Period, label_expr
 
-Unit = Literal["count", "currency", "ratio", "days", "hours", "score"]
+Unit = Literal["count", "currency", "ratio", "days", "months", "hours", "score"]
 Kind = Literal["effectiveness", "efficiency"]
 Direction = Literal["increase", "decrease"]
-Agg = Literal["count", "count_distinct", "sum", "mean", "ratio"]
+Agg = Literal["count", "count_distinct", "sum", "mean", "ratio", "computed"]
 ALL_KEY = "all"
 NONE_KEY = "(none)"
 
@@ -50,6 +50,8 @@ class Source(Protocol):
 
 
 RowsFn = Callable[[Source, "str | None"], ir.Table]
+#: a metric computed by its domain over a window ``[start, end)`` (a model fit, an attribution run)
+ComputeFn = Callable[[Any, "datetime | None", "datetime | None"], "float | None"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class Metric:
     keys: tuple[str, ...] = ()
     origin: str = "built-in"
     feeds: str | None = None
+    compute: ComputeFn | None = field(default=None, compare=False, repr=False)
+    based_on: str | None = None  # a computed metric: the measure whose rows place it in time (span, no_data)
 
     @property
     def cumulative(self) -> bool:
@@ -129,8 +133,11 @@ class Catalogue(Mapping[str, Metric]):
         return tuple(k for k in self.keys_of(m.numerator) if k in den)
 
     def measures_of(self, metric_id: str) -> list[Metric]:
-        """The measures a metric is computed from (itself, or a ratio's parts, recursively)."""
+        """The measures a metric is computed from (itself, or a ratio's parts, recursively; a computed metric's
+        ``based_on`` measure)."""
         m = self.get_metric(metric_id)
+        if m.agg == "computed":
+            return self.measures_of(m.based_on) if m.based_on else []
         if m.agg != "ratio":
             return [m]
         assert m.numerator is not None and m.denominator is not None
@@ -249,6 +256,8 @@ def _cells(catalogue: Catalogue, src: Source, metric_id: str, windows: Sequence[
             n = num.get(cell)
             out[cell] = None if not d or n is None else n / d
         return out
+    if m.agg == "computed":
+        return _computed(src, m, windows, periods)
     if m.id not in cache:
         got = _fetch(measure_expr(src, m, windows, by, periods))
         if m.agg in ("count", "count_distinct", "sum") and not periods:  # nothing in a window is 0, not unknown
@@ -256,6 +265,24 @@ def _cells(catalogue: Catalogue, src: Source, metric_id: str, windows: Sequence[
                 got.setdefault((w.label, ALL_KEY, None), 0.0)
         cache[m.id] = got
     return cache[m.id]
+
+
+def _computed(src: Source, m: Metric, windows: Sequence[Window],
+              periods: Sequence[Period] | None) -> dict[Cell, float | None]:
+    """A computed metric over each window (and each period inside it): its domain's function, called once per
+    cell."""
+    assert m.compute is not None
+    out: dict[Cell, float | None] = {}
+    for w in windows:
+        if not periods:
+            out[(w.label, ALL_KEY, None)] = m.compute(src, w.start, w.end)
+            continue
+        for p in periods:
+            start = max(p.start, w.start) if w.start is not None else p.start
+            end = min(p.end, w.end) if w.end is not None else p.end
+            if start < end:
+                out[(w.label, ALL_KEY, p.label)] = m.compute(src, start, end)
+    return out
 
 
 def evaluate(src: Source, catalogue: Catalogue, metric_id: str, windows: Sequence[Window], *,
@@ -294,6 +321,9 @@ def explain(src: Source, catalogue: Catalogue, metric_id: str, windows: Sequence
             by: str | None = None, periods: Sequence[Period] | None = None) -> list[tuple[str, str]]:
     """``(measure id, SQL)`` of each query :func:`evaluate` runs for the metric, in the engine's dialect."""
     out: list[tuple[str, str]] = []
+    top = catalogue.get_metric(metric_id)
+    if top.agg == "computed":
+        out.append((top.id, f"-- {top.id} is computed by its domain in Python ({top.description}); it reads:"))
     for m in catalogue.measures_of(metric_id):
         if any(done == m.id for done, _ in out):
             continue
