@@ -52,17 +52,18 @@ IDENTITIES = "anonymous_id,person_id,linked_at\nanon3,p3,2024-01-21 00:00:00\n"
 
 
 def _bulk() -> dict[str, list[tuple[int, int]]]:
-    """Forty people's purchase days (days after 2024-01-01) and amounts, seeded."""
-    rng = random.Random(13)
+    """Forty people's purchase days (days after 2024-01-01; from 2023) and amounts, seeded: some stop buying."""
+    rng, money = random.Random(14), random.Random(7)
     out: dict[str, list[tuple[int, int]]] = {}
+    last = (END - date(2024, 1, 1)).days
     for i in range(40):
-        day = rng.randrange(0, 50)
+        day, scale, base = rng.randrange(-400, -200), rng.choice([1, 3]), money.randrange(10, 200)
         buys = [(day, 20 + i)]
-        while rng.random() < 0.6:
-            day += rng.randrange(1, 25)
-            if day > (END - date(2024, 1, 1)).days:
+        while rng.random() < 0.85:
+            day += rng.randrange(5, 40) * scale
+            if day > last:
                 break
-            buys.append((day, 10 + rng.randrange(0, 50)))
+            buys.append((day, base + money.randrange(0, base)))
         out[f"q{i:02d}"] = buys
     return out
 
@@ -154,23 +155,38 @@ def test_historical_by_channel_and_campaign(world: wanamaker.Workspace) -> None:
 
 
 # DuckDB's fits of this world; the other engines must give the same to 1e-6 (relative)
-BGNBD = {"r": 0.0, "alpha": 0.0, "a": 0.0, "b": 0.0}
-BGNBD_LL = 0.0
-SBG = {"alpha": 0.0, "beta": 0.0}
+BGNBD = {"r": 0.7544936629569999, "alpha": 4.793058994257125, "a": 0.9538568697150832, "b": 3.0739042487655035}
+BGNBD_LL = -500.71198460637584
+SBG = {"alpha": 0.5673923202087974, "beta": 1.3231347598285492}
 
 
 def test_bgnbd_fit(world: wanamaker.Workspace) -> None:
     res = ltv(world, model="bgnbd", calibration_end=END, unit="week")
-    print("BGNBD", res.params, res.loglik)
     assert res.customers == 44
     assert res.params == pytest.approx(BGNBD, rel=1e-6)
     assert res.loglik == pytest.approx(BGNBD_LL, rel=1e-6)
     assert any("no fx_rates rate" in n for n in res.notes)
 
 
-def test_sbg_fit(world: wanamaker.Workspace) -> None:
-    res = ltv(world, model="sbg", calibration_end=END)
-    print("SBG", res.params, [(r.cohort, r.period, r.alive) for r in res.rows if isinstance(r, PeriodRow)])
+def test_sbg_fit(make_workspace: Callable[[], wanamaker.Workspace], tmp_path: Path) -> None:
+    """Subscription rows of two monthly cohorts; survivors are counted to each customer's last month."""
+    alive = {1: [20, 14, 11, 9, 8, 7], 2: [10, 7, 6, 5, 5]}  # survivors per month, January and February cohorts
+    lines = ["revenue_id,account_id,ts,amount,currency,kind"]
+    n = 0
+    for m0, counts in alive.items():
+        spans = [k for k in range(1, len(counts)) for _ in range(counts[k - 1] - counts[k])]
+        spans += [len(counts)] * counts[-1]
+        for c, span in enumerate(spans):
+            for k in range(span):
+                n += 1
+                lines.append(f"{n},{m0}-{c},2024-{m0 + k:02d}-10,10,USD,{'renewal' if k else 'new'}")
+    ws = make_workspace()
+    _write(ws, tmp_path, "revenue", "\n".join(lines) + "\n")
+    res = ltv(ws, model="sbg", calibration_end=date(2024, 6, 30))
+    rows = [r for r in res.rows if isinstance(r, PeriodRow)]
+    assert [r.alive for r in rows if r.cohort == "2024-01"] == alive[1]
+    assert [r.alive for r in rows if r.cohort == "2024-02"] == alive[2]
+    assert res.customers == 30
     assert res.params == pytest.approx(SBG, rel=1e-6)
 
 
@@ -184,8 +200,8 @@ def test_local_days_in_the_workspace_time_zone(make_workspace: Callable[[], wana
     path.write_text(text)
     ws.close()
     ws = make_workspace()
-    _write(ws, tmp_path, "revenue", HEAD + "1,,p1,2024-01-31 23:30:00,10,USD,new\n"
-           "2,,p1,2024-03-30 23:30:00,10,USD,renewal\n3,,p1,2024-03-31 09:00:00,10,USD,renewal\n")
+    _write(ws, tmp_path, "revenue", HEAD + "1,,p1,2024-01-31 23:30:00+00:00,10,USD,new\n"
+           "2,,p1,2024-03-30 23:30:00+00:00,10,USD,renewal\n3,,p1,2024-03-31 09:00:00,10,USD,renewal\n")
     s = rfm_summary(ws, calibration_end=date(2024, 3, 31), unit="day")
     assert (s.frequency.tolist(), s.recency.tolist(), s.T.tolist()) == ([1.0], [59.0], [59.0])
     assert s.monetary_value.tolist() == [20.0]

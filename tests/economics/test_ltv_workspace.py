@@ -114,5 +114,9 @@ def test_option_errors(workspace: wanamaker.Workspace) -> None:
         ltv(workspace, model="bgnbd", horizon=0)
     with pytest.raises(UsageError, match="--by country"):
         ltv(workspace, model="historical", by="country")
+    with pytest.raises(UsageError, match="--by channel is not available for the bgnbd model"):
+        ltv(workspace, model="bgnbd", by="channel")
+    with pytest.raises(UsageError, match="--by segment is not available for the sbg model"):
+        ltv(workspace, model="sbg", by="segment")
     empty = ltv(workspace, model="sbg")
     assert empty.rows == () and empty.customers == 0 and empty.notes

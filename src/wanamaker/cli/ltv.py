@@ -40,7 +40,8 @@ def register(app: typer.Typer) -> None:
                                       "day).")] = None,
         unit: Annotated[str | None, typer.Option(help="day | week | month: the unit of recency, T and the horizon "
                                                       "(default week; month for sbg).")] = None,
-        by: Annotated[str | None, typer.Option(help="segment: cohort curves per segment (historical).")] = None,
+        by: Annotated[str | None, typer.Option(help="segment | channel | campaign: cohort curves per segment or per first-touch "
+                                                   "channel / campaign (historical only).")] = None,
         horizon: Annotated[float | None, typer.Option(help="Units ahead for the expectations (default: 52 "
                                                            "weeks' worth).")] = None,
         fmt: FormatOpt = Format.table,

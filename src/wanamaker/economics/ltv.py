@@ -8,7 +8,8 @@ notes. Days, weeks and months are local to the workspace time zone.
 Models (:mod:`wanamaker.economics.clv` holds the mathematics):
 
 - ``historical``: cohort revenue curves; customers by the local month of their first purchase, revenue per
-  customer by months since, and its running total (optionally per ``segment`` of the account or person).
+  customer by months since, and its running total, optionally per key (``--by``): the ``segment`` of the account
+  or person, or the ``channel`` / ``campaign`` of the customer's first touch (:func:`acquisition_keys`).
 - ``sbg``: survivors per period; a customer is alive from its first period with revenue to its last one (the
   last observed period is censored), one cohort per first period, one sBG fit over all cohorts.
 - ``bgnbd``, ``paretonbd``, ``gamma_gamma``: the RFM summary, computed in the engine: purchases are revenue rows
@@ -16,6 +17,13 @@ Models (:mod:`wanamaker.economics.clv` holds the mathematics):
   one day count once; ``frequency`` = purchase days after the first; ``recency`` = days from the first to the last
   purchase day and ``T`` = days from the first purchase day to the calibration end, divided by the unit's days
   (1, 7, 365.25 / 12); ``monetary_value`` = the mean spend of the repeat purchase days (0 without one).
+
+``--by`` is for ``historical`` only: the purchase models and sBG pool every customer (a per-key fit would need
+enough customers in each key; filter the revenue table instead).
+
+Engine parity (tests/economics/test_ltv_engines.py): local days are whole days of the epoch seconds shifted by
+the zone's offset (no date casts), ordering by customer is done in Python (string collation differs between
+engines).
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ Model = Literal["historical", "sbg", "bgnbd", "paretonbd", "gamma_gamma"]
 Unit = Literal["day", "week", "month"]
 MODELS: tuple[str, ...] = ("historical", "sbg", "bgnbd", "paretonbd", "gamma_gamma")
 UNITS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
-BY_KEYS: tuple[str, ...] = ("segment",)
+BY_KEYS: tuple[str, ...] = ("segment", "channel", "campaign")
 PURCHASE_KINDS: tuple[str, ...] = ("purchase", "new", "renewal", "expansion")
 NONE_KEY = "(none)"
 
@@ -147,20 +155,37 @@ def _offset_changes(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[
     return changes
 
 
-def _local(ts: ir.TimestampValue, timezone: str, span: tuple[datetime, datetime] | None) -> ir.TimestampValue:
-    """Naive UTC ``ts`` as naive local time in ``timezone`` (one CASE over the offset changes in ``span``)."""
+def _offset(ts: ir.TimestampValue, timezone: str, span: tuple[datetime, datetime]) -> ir.IntegerValue:
+    """The UTC offset (seconds) of ``timezone`` at naive UTC ``ts``: one CASE over the offset changes in ``span``."""
+    changes = _offset_changes(ZoneInfo(timezone), span[0] - timedelta(days=2), span[1] + timedelta(days=2))
+    off: ir.IntegerValue = ibis.literal(changes[-1][1], type="int64")
+    if len(changes) > 1:
+        branches = [(ts < ibis.literal(at), ibis.literal(prev, type="int64")) for (at, _), (_, prev) in
+                    zip(changes[1:], changes[:-1], strict=True)]
+        off = ibis.cases(*branches, else_=ibis.literal(changes[-1][1], type="int64"))
+    return off
+
+
+def local_time(ts: ir.TimestampValue, timezone: str, span: tuple[datetime, datetime] | None) -> ir.TimestampValue:
+    """Naive UTC ``ts`` as naive local time in ``timezone`` (``span``: the UTC instants ``ts`` may take)."""
     if timezone == "UTC" or span is None:
         return ts
-    changes = _offset_changes(ZoneInfo(timezone), span[0] - timedelta(days=2), span[1] + timedelta(days=2))
-    off: ir.IntegerValue = ibis.literal(changes[-1][1])
-    if len(changes) > 1:
-        branches = [(ts < ibis.literal(at), ibis.literal(prev)) for (at, _), (_, prev) in
-                    zip(changes[1:], changes[:-1], strict=True)]
-        off = ibis.cases(*branches, else_=ibis.literal(changes[-1][1]))
-    return ts + off.as_interval("s")
+    return ts + _offset(ts, timezone, span).as_interval("s")
 
 
-def _revenue(src: Source, calibration_end: date | None) -> tuple[ir.Table, date | None]:
+def local_day(ts: ir.TimestampValue, timezone: str, span: tuple[datetime, datetime] | None) -> ir.IntegerValue:
+    """The local calendar day of naive UTC ``ts`` in ``timezone``, as days since 1970-01-01 (int64): the epoch
+    seconds shifted by the offset, floor-divided by 86400 (no date casts, the same on every engine)."""
+    seconds = ts.epoch_seconds().cast("int64")
+    if timezone != "UTC" and span is not None:
+        seconds = seconds + _offset(ts, timezone, span)
+    return (seconds // 86400).cast("int64")
+
+
+_local = local_time  # the old names (unit_economics and retention read them)
+
+
+def revenue_rows(src: Source, calibration_end: date | None) -> tuple[ir.Table, date | None]:
     """Revenue rows with ``customer``, local ``day`` (epoch days), ``month`` (year * 12 + month - 1), ``money``
     (home currency, NULL when unconverted) and ``unconverted``; only rows dated on or before the calibration end,
     which defaults to the last local day with revenue."""
@@ -175,10 +200,11 @@ def _revenue(src: Source, calibration_end: date | None) -> tuple[ir.Table, date 
     fx = fx.select(fx_date=fx.date, fx_cur=fx.currency, fx_rate=fx.rate_to_workspace_currency)
     j = rev.left_join(fx, (rev.currency == fx.fx_cur) & (rev.ts.date() == fx.fx_date))
     home_money = j.currency.isnull() | (j.currency == ibis.literal(home))
-    local = _local(j.ts, src.config.timezone, span)
+    local = local_time(j.ts, src.config.timezone, span)
     t = j.select(
         customer=ibis.coalesce(j.account_id, j.person_id), account_id=j.account_id, person_id=j.person_id,
-        kind=j.kind, day=local.date().epoch_days(), month=local.year() * 12 + local.month() - 1,
+        kind=j.kind, day=local_day(j.ts, src.config.timezone, span),
+        month=(local.year() * 12 + local.month() - 1).cast("int64"),
         money=ibis.ifelse(home_money, j.amount, j.amount * j.fx_rate),
         unconverted=~home_money & j.amount.notnull() & j.fx_rate.isnull(),
     )
@@ -189,9 +215,12 @@ def _revenue(src: Source, calibration_end: date | None) -> tuple[ir.Table, date 
     return t.filter(t.day <= end_day), calibration_end
 
 
+_revenue = revenue_rows
+
+
 def rfm_summary(src: Source, *, calibration_end: date | None = None, unit: Unit = "week") -> Summary:
     """The RFM summary of every customer with a purchase on or before ``calibration_end`` (module docstring)."""
-    purchases, end = _revenue(src, calibration_end)
+    purchases, end = revenue_rows(src, calibration_end)
     if end is None:
         none = np.zeros(0)
         return Summary([], none, none, none, none, unconverted=0)
@@ -204,8 +233,9 @@ def rfm_summary(src: Source, *, calibration_end: date | None = None, unit: Unit 
     per = d.group_by("customer").aggregate(
         first_day=d.first_day.min(), last_day=d.day.max(), n_days=d.count(),
         repeat_spend=d.spend.mean(where=repeat), unconverted=d.unconverted.sum(),
-    ).order_by("customer")
+    )
     data = per.to_pyarrow()
+    data = data.take(np.argsort(np.array([str(c) for c in data["customer"].to_pylist()]), kind="stable"))
     end_day = (end - date(1970, 1, 1)).days
     unit_days = UNITS[unit]
     first_day = data["first_day"].to_numpy(zero_copy_only=False).astype(np.float64)
@@ -234,9 +264,12 @@ def ltv(src: Source, *, model: Model = "historical", calibration_end: date | Non
     unit = unit or ("month" if model in ("sbg", "historical") else "week")
     if unit not in UNITS:
         raise UsageError(f"Unknown unit '{unit}'.", fix="Use day, week or month.")
-    if by is not None and (model != "historical" or by not in BY_KEYS):
-        raise UsageError(f"--by {by} is not available for the {model} model.",
-                         fix="Use --by segment with --model historical.")
+    if by is not None and by not in BY_KEYS:
+        raise UsageError(f"--by {by} is not a breakdown for LTV.", fix=f"Use --by with one of: {', '.join(BY_KEYS)}.")
+    if by is not None and model != "historical":
+        raise UsageError(f"--by {by} is not available for the {model} model: it fits one model over all customers.",
+                         fix=f"Use --by with --model historical (cohort curves per {by}), or filter the revenue "
+                             "table to one group and fit that.")
     if horizon is None:
         horizon = round(364 / UNITS[unit])
     if horizon <= 0:
@@ -295,7 +328,7 @@ def _purchases(src: Source, model: str, calibration_end: date | None, unit: Unit
 
 
 def _sbg(src: Source, calibration_end: date | None, unit: Unit, horizon: float) -> LtvResult:
-    rev, end = _revenue(src, calibration_end)
+    rev, end = revenue_rows(src, calibration_end)
     if end is None:
         return _empty("sbg", unit, horizon, "The revenue table has no revenue in the window.")
     rev = rev.filter(rev.kind != "churn")
@@ -348,13 +381,18 @@ def _period_label(index: int, unit: str) -> str:
 
 
 def _historical(src: Source, calibration_end: date | None, by: str | None, horizon: float) -> LtvResult:
-    rev, end = _revenue(src, calibration_end)
+    rev, end = revenue_rows(src, calibration_end)
     if end is None:
         return _empty("historical", "month", horizon, "The revenue table has no revenue in the window.")
     firsts = rev.filter(rev.kind.isin(PURCHASE_KINDS))
     first = firsts.group_by("customer").aggregate(cohort=firsts.month.min(), account_id=firsts.account_id.max())
     key: ir.StringValue = ibis.literal(NONE_KEY)
-    if by == "segment":
+    if by in ("channel", "campaign"):
+        keys = acquisition_keys(src, by)
+        first = first.mutate(is_account=first.account_id.notnull())
+        first = first.left_join(keys, (first.customer == keys.k_customer) & (first.is_account == keys.k_account))
+        first = first.mutate(key=ibis.coalesce(first.k_value, ibis.literal(NONE_KEY)))
+    elif by == "segment":
         acc = src.table("accounts").select(a_id="account_id", a_seg="segment")
         ppl = src.table("people").select(p_id="person_id", p_seg="segment")
         first = first.left_join(acc, first.account_id == acc.a_id).left_join(ppl, first.customer == ppl.p_id)
@@ -380,3 +418,43 @@ def _historical(src: Source, calibration_end: date | None, by: str | None, horiz
             rows.append(CohortRow(_period_label(c, "month"), month - c, n, per_customer, total,
                                   k if by is not None else None))
     return LtvResult("historical", {}, None, int(sum(int(s["n"]) for s in sizes)), tuple(rows), "month", horizon)
+
+
+def acquisition_keys(src: Source, by: str) -> ir.Table:
+    """``k_customer, k_account, k_value``: the ``channel`` or ``campaign`` (``by``) of the first touch of every
+    account (``k_account`` true, ``k_customer`` = ``account_id``) and person (false, ``person_id``) with a touch.
+
+    A person's is the funnel's own first touch (:func:`wanamaker.funnel.breakdowns.first_touch_keys`, touches
+    stitched by :mod:`wanamaker.metrics.touches`). An account's is the first touch of any of its people, unless a
+    touch of the account itself (``touchpoints.account_id``; ties by ``touch_id``) comes strictly earlier.
+    A customer with no touch has no row (the caller keys it ``(none)``); a touch with no channel or campaign
+    gives a NULL value.
+    """
+    from wanamaker.funnel.breakdowns import first_touch_keys
+    from wanamaker.funnel.touches import first_touch_times
+
+    column = {"channel": "channel", "campaign": "campaign"}[by]
+    people = src.table("people").select(pp_id="person_id", pp_account="account_id")
+    # the account's people: the funnel's first touch, at the earliest of its people's first touch times
+    via = first_touch_keys(src, "account")
+    via = via.select(v_id=via.subject_id, v_value=via[column].cast("string"))
+    times = first_touch_times(src)
+    times = times.join(people, times.person_id == people.pp_id)
+    times = times.group_by(v_tid=times.pp_account).aggregate(v_ts=times.ts.min())
+    via = via.join(times, via.v_id == times.v_tid).drop("v_tid")
+    # the account's own touches
+    tp = src.table("touchpoints")
+    tp = tp.filter(tp.account_id.notnull())
+    win = ibis.window(group_by=tp.account_id, order_by=[tp.ts, tp.touch_id])
+    ranked = tp.mutate(_rn=ibis.row_number().over(win))
+    own = ranked.filter(ranked._rn == 0)
+    own_col = "campaign_id" if by == "campaign" else "channel"
+    own = own.select(o_id=own.account_id, o_ts=own.ts, o_value=own[own_col].cast("string"))
+    ids = own.select(k_customer=own.o_id).union(via.select(k_customer=via.v_id), distinct=True)
+    acc = ids.left_join(via, ids.k_customer == via.v_id).left_join(own, ids.k_customer == own.o_id)
+    own_first = acc.o_id.notnull() & (acc.v_id.isnull() | (acc.o_ts < acc.v_ts))
+    acc = acc.select(k_customer=acc.k_customer, k_value=ibis.ifelse(own_first, acc.o_value, acc.v_value),
+                     k_account=ibis.literal(True))
+    per = first_touch_keys(src, "person")
+    per = per.select(k_customer=per.subject_id, k_value=per[column].cast("string"), k_account=ibis.literal(False))
+    return acc.union(per)
