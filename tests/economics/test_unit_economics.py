@@ -58,7 +58,10 @@ def test_default_window_costs_prorated_and_zero_denominators(world: wanamaker.Wo
     assert april["spend"] == 0 and april["romi"] is None and april["cac"] is None
     seg = {r["key"]: r for r in economics(world, by="segment", in_label="FY2025", replicates=10).as_json()}
     assert (seg["ent"]["new_customers"], seg["smb"]["new_customers"]) == (2, 1)
-    assert seg["ent"]["spend"] is None and seg["ent"]["cac"] is None and seg["ent"]["ltv"] is not None
+    # this world's spend targets no segment (no campaigns): it all lands on (none), with the team costs
+    assert seg["ent"]["spend"] == 0 and seg["ent"]["cac"] == 0 and seg["ent"]["ltv"] is not None
+    assert seg["(none)"]["spend"] == pytest.approx(seg["all"]["spend"]) and seg["(none)"]["cac"] is None
+    assert all(r["romi"] is None for k, r in seg.items() if k != "all")
     with pytest.raises(UsageError, match="--by 'owner' is not one of"):
         economics(world, by="owner")
     with pytest.raises(UsageError, match="--in"):
@@ -157,3 +160,24 @@ def test_cli_usage_errors_exit_2(monkeypatch: pytest.MonkeyPatch, capsys: pytest
         assert exit_.value.code == 2, args
         assert message in capsys.readouterr().err, args
 
+
+
+def test_segment_spend_splits_each_campaign_over_its_segments(workspace: wanamaker.Workspace, tmp_path: Path) -> None:
+    from support.data import write_csv
+    from wanamaker.economics.unit_economics import spend_by_segment
+    from wanamaker.metrics.periods import parse_label
+
+    ws = workspace
+    ws.load([write_csv(tmp_path / "c.csv", [
+        {"campaign_id": "c1", "segments": "smb,ent"}, {"campaign_id": "c2", "segments": "ent"},
+        {"campaign_id": "c3", "segments": ""},
+    ])], table="campaigns")
+    ws.load([write_csv(tmp_path / "s.csv", [
+        {"date": "2025-02-01", "channel": "paid_search", "campaign_id": "c1", "amount": "100", "currency": "USD"},
+        {"date": "2025-02-02", "channel": "paid_search", "campaign_id": "c2", "amount": "40", "currency": "USD"},
+        {"date": "2025-02-03", "channel": "display", "campaign_id": "c3", "amount": "7", "currency": "USD"},
+        {"date": "2025-02-04", "channel": "display", "campaign_id": "c9", "amount": "3", "currency": "USD"},
+        {"date": "2026-02-04", "channel": "display", "campaign_id": "c2", "amount": "1000", "currency": "USD"},
+    ])], table="spend")
+    got = spend_by_segment(ws, parse_label("FY2025"))
+    assert got == pytest.approx({"smb": 50.0, "ent": 90.0, "(none)": 10.0})  # c3 names no segment, c9 is unknown

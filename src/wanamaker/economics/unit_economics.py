@@ -14,8 +14,9 @@ Definitions (money in the workspace currency; a ratio with a zero or missing den
   ``(paid)`` row is paid-only: spend of the channels whose group is ``paid`` / the new customers the model credits
   to them (no team costs). A channel's (campaign's) CAC = its spend plus the team costs split over channels
   (campaigns) in proportion to spend / the new customers credited to it by the attribution model (``model``, default
-  ``economics.model``) at account level, milestone ``won``, over the window. Segment rows have no spend (spend
-  carries no segment), so their spend, CAC, payback, LTV:CAC and ROMI are null; they give new customers and LTV.
+  ``economics.model``) at account level, milestone ``won``, over the window. A segment's spend is each campaign's
+  spend split equally over the segments it targets (``campaigns.segments``), plus team costs in proportion to
+  spend, over the segment's new customers; segment ROMI is null (revenue is credited to channels, not segments).
 - **Monthly revenue per new customer**: the ``revenue`` rows of the window's new customers dated within 365 days
   of their acquisition day, / new customers / 12 (without any ``revenue`` rows: their won amount in those days).
   Channel and campaign rows use the window's overall value (``all``); segment rows their own.
@@ -186,6 +187,31 @@ def spend_by(ws: Workspace, period: Period, by: str | None) -> dict[str, float]:
     s = s.mutate(key=key)
     agg = s.group_by("key").aggregate(spend=s.value.sum().cast("float64")).to_pyarrow().to_pylist()
     return {str(r["key"]): float(r["spend"] or 0.0) for r in agg}
+
+
+def spend_by_segment(ws: Workspace, period: Period) -> dict[str, float]:
+    """Spend dated in ``period`` per segment: a campaign's spend split equally over the segments it targets
+    (``campaigns.segments``, comma-separated); spend on no campaign, or on one without segments, is ``(none)``."""
+    tz = ZoneInfo(ws.config.timezone)
+    first, last = _local_date(period.start, tz), _local_date(period.end, tz)
+    s = spend_rows(ws)
+    s = s.filter((s.ts >= ibis.literal(datetime(first.year, first.month, first.day), type="timestamp"))
+                 & (s.ts < ibis.literal(datetime(last.year, last.month, last.day), type="timestamp")))
+    c = ws.table("campaigns")
+    c = c.filter(c.segments.notnull() & (c.segments.strip() != "")).select(c_id=c.campaign_id, c_segs=c.segments)
+    j = s.left_join(c, s.campaign == c.c_id)
+    targeted = j.filter(j.c_segs.notnull())
+    parts = targeted.mutate(segs=targeted.c_segs.split(","))
+    parts = parts.mutate(n=parts.segs.length().cast("float64"))
+    parts = parts.mutate(segment=parts.segs.unnest().strip())
+    split = parts.select(key=parts.segment, spend=parts.value / parts.n)
+    none = j.filter(j.c_segs.isnull()).select(key=ibis.literal(NONE_SEGMENT, type="string"), spend=j.value)
+    both = split.union(none)
+    agg = both.group_by("key").aggregate(spend=both.spend.sum().cast("float64")).to_pyarrow().to_pylist()
+    return {str(r["key"]): float(r["spend"] or 0.0) for r in agg}
+
+
+NONE_SEGMENT = "(none)"
 
 
 def team_costs(ws: Workspace, period: Period) -> tuple[float, list[str]]:
@@ -366,11 +392,18 @@ def economics(ws: Workspace, *, by: str | None = None, model: str | None = None,
         notes.append(f"New customers and revenue credited by {model} (account level, milestone won); LTV and "
                      "monthly revenue per new customer are the window's overall values.")
     if by == "segment":
-        notes.append("Spend has no segment: segment rows give new customers and LTV only.")
-        for key, (n, _) in firsts.items():
-            if key == ALL_KEY:
-                continue
-            rows.append(EconomicsRow(key, None, float(n), None, ltvs.get(key), None, None, None, None, None))
+        spends = spend_by_segment(ws, period)
+        total = sum(spends.values())
+        notes.append("Segment spend is each campaign's spend split equally over the segments it targets "
+                     "(campaigns.segments); spend on no campaign or on one without segments is (none)"
+                     + (f"; team costs ({costs:,.2f} {cfg.currency}) are split in proportion to spend" if costs else "")
+                     + ". Segment ROMI is null: revenue is credited to channels and campaigns, not segments.")
+        keys = [k for k in firsts if k != ALL_KEY] + sorted(k for k in spends if k not in firsts)
+        for key in keys:
+            n, revenue = firsts.get(key, (0, 0.0))
+            sp = spends.get(key, 0.0)
+            cost = sp + (costs * sp / total if total else 0.0)
+            rows.append(row(key, cost, float(n), ltvs.get(key), ratio(revenue, n * 12), None, None, None))
     below = [r.key for r in rows if r.below_target]
     if below:
         notes.append(f"LTV:CAC below {LTV_CAC_TARGET:g}: {', '.join(below)}.")
