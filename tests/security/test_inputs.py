@@ -211,7 +211,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (["funnel", "--as-of", "9999-12-31"], "--as-of '9999-12-31' is outside the calendar wanamaker can use."),
     (["funnel", "--stages", "mql,mql"], "--stages names fewer than two stages"),
     (["funnel", "--stages", "mql,bogus"], "--stages bogus: not among the funnel stages"),
-    (["funnel", "--level", "bogus"], "--level 'bogus' is not one of person, account."),
+    (["funnel", "--level", "bogus"], "--level 'bogus' is not one of person, account, opportunity."),
     (["funnel", "--by", "bogus"], "--by 'bogus' is not a breakdown for person funnels."),
     (["sla", "--by", "bogus"], "--by 'bogus' is not one of rep, team."),
     (["sla", "--open", "--period", "month"], "--by and --period cannot be used with --open"),
