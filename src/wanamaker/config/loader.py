@@ -100,6 +100,9 @@ economics:
   model: markov_3                           # the attribution model that credits new customers by channel
   ltv_model: historical                     # historical | sbg | bgnbd | paretonbd | gamma_gamma
   costs: []                                 # team and overhead costs: [{{period: FY2026-Q1, team: marketing, amount: 250000}}]
+calendar:
+  conflicting_offers: [[discount, premium]] # offers two overlapping campaigns may not send to one segment
+  max_gap: 45d                              # the longest a segment may go without a campaign within a quarter
 """
 
 DEFAULT_PLAN = """\

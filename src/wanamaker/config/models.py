@@ -137,6 +137,14 @@ class EconomicsConfig(Strict):
     costs: list[CostLine] = []
 
 
+class CalendarConfig(Strict):
+    """The marketing calendar's rules (DESIGN "Work"): offer pairs that conflict when two campaigns overlap for
+    one segment, and the longest a segment may go without an active campaign within a fiscal quarter."""
+
+    conflicting_offers: list[tuple[str, str]] = [("discount", "premium")]
+    max_gap: Duration = timedelta(days=45)
+
+
 _DEFAULT_CHANNELS: dict[str, ChannelSpec] = {
     "paid_search": ChannelSpec(group="paid", marketing=True),
     "paid_social": ChannelSpec(group="paid", marketing=True),
@@ -182,6 +190,7 @@ class WorkspaceConfig(Strict):
     attribution: AttributionConfig = AttributionConfig()
     ingest: IngestConfig = IngestConfig()
     economics: EconomicsConfig = EconomicsConfig()
+    calendar: CalendarConfig = CalendarConfig()
 
     @field_validator("timezone")
     @classmethod
