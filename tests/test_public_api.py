@@ -14,7 +14,7 @@ PUBLIC = [
 ]  # fmt: skip
 
 WORKSPACE = [
-    "alignment", "attribution", "balance", "check", "close", "con", "economics", "funnel", "goals", "has_table", "load", "ltv", "metric",
+    "alignment", "attribution", "balance", "calendar", "check", "close", "con", "economics", "funnel", "goals", "has_table", "load", "ltv", "metric",
     "metrics", "pipeline", "retention", "retry", "scorecard", "sla", "sql", "table", "tables", "waterfall", "write_table",
 ]  # fmt: skip
 

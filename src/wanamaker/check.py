@@ -196,9 +196,14 @@ CHECKS = (unknown_channels, unknown_stages, currencies_without_rates, opportunit
 
 
 def check(ws: Workspace, *, as_of: datetime | None = None) -> list[Finding]:
-    """Every check: the plan checks first (:mod:`wanamaker.goals.checks`), the SLA by rep, then the data."""
+    """Every check: the plan checks first (:mod:`wanamaker.goals.checks`), the calendar and work
+    (:mod:`wanamaker.work.findings`: conflicting offers, promotion gaps, missed launches, unlinked work), the SLA
+    by rep, then the data."""
     from wanamaker.goals.checks import plan_checks
 
     plan = [Finding(f.code, f.severity, f.subject, f.file, f.line, f.message, f.fix, f.count)
             for f in plan_checks(ws, as_of)]
-    return [*plan, *sla_breaches(ws, as_of), *[finding for step in CHECKS for finding in step(ws)]]
+    from wanamaker.work.findings import calendar_findings
+
+    return [*plan, *calendar_findings(ws, as_of), *sla_breaches(ws, as_of),
+            *[finding for step in CHECKS for finding in step(ws)]]

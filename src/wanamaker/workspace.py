@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from wanamaker.goals.progress import GoalsResult
     from wanamaker.goals.waterfall import WaterfallResult
     from wanamaker.metrics.catalogue import Catalogue
+    from wanamaker.work.calendar import CalendarResult
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -198,7 +199,9 @@ class Workspace:
         encoding: str | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> LoadResult:
-        """Load files the way ``wanamaker load`` does (DESIGN "Ingest: nothing is lost")."""
+        """Load files the way ``wanamaker load`` does (DESIGN "Ingest: nothing is lost"). With ``strict``, a load
+        that quarantined any row raises :class:`~wanamaker.errors.DataError` after it (the rows that passed stay
+        loaded, the quarantined ones are in ``_quarantine``)."""
         from wanamaker.ingest.mapping import resolve_mapping
         from wanamaker.ingest.pipeline import Loader
 
@@ -208,7 +211,12 @@ class Workspace:
             loader = Loader(self.store, self.config, upsert=upsert, dry_run=dry_run, progress=progress,
                             encoding=encoding)
             result = loader.load_files(files, table, resolved)
-        del strict  # the CLI turns quarantined rows into exit 1 under --strict
+        if strict and result.quarantined and not dry_run:
+            from wanamaker.errors import DataError
+
+            raise DataError(f"{result.quarantined} row(s) were quarantined (strict); the other rows were loaded as "
+                            f"load {result.load_id}.",
+                            fix="See `wanamaker quarantine`; fix the mapping or config, then `wanamaker load --retry`.")
         return result
 
     def retry(self, table: str | None = None, *, dry_run: bool = False,
@@ -317,6 +325,14 @@ class Workspace:
         from wanamaker.economics.scorecard import scorecard
 
         return scorecard(self, in_label=in_label)
+
+    def calendar(self, *, date_from: str | date | None = None, date_to: str | date | None = None,
+                 segment: str | None = None, as_of: datetime | None = None) -> CalendarResult:
+        """Campaigns by segment on a timeline, with conflicting offers, promotion gaps and missed launches
+        (``wanamaker calendar``)."""
+        from wanamaker.work.calendar import calendar
+
+        return calendar(self, date_from=date_from, date_to=date_to, segment=segment, as_of=as_of)
 
     def check(self, *, as_of: datetime | None = None) -> list[Finding]:
         """Everything ``wanamaker check`` finds: the plan checks and the data checks."""

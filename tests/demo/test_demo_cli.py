@@ -49,7 +49,8 @@ def test_funnel_headline_puts_each_rate_on_its_arrow() -> None:
     assert headline("funnel", rows) == "lead 1,000 -20%-> mql 200 -50%-> won 100"
 
 
-PLAN_CODES = ("orphan_goal", "infeasible_target", "efficiency_only_chain", "sla_breach")
+PLAN_CODES = ("orphan_goal", "infeasible_target", "efficiency_only_chain", "sla_breach", "conflicting_offers",
+              "promotion_gap", "unlinked_work")
 
 
 def test_demo_check_reports_exactly_the_planted_plan_problems(small_demo: DemoRun) -> None:
@@ -99,5 +100,5 @@ def test_demo_plan_with_the_problems_fixed_has_no_error(small_demo: DemoRun, tmp
     with (folder / "plan.yml").open("w") as fh:
         yaml.dump(plan, fh)
     with wanamaker.open(folder, read_only=True) as ws:
-        errors = [(f.code, f.subject, f.message) for f in ws.check() if f.severity == "error"]
-    assert errors == []
+        errors = [(f.code, f.subject, f.message) for f in ws.check() if f.severity == "error" and f.file == "plan.yml"]
+    assert errors == []  # the plan's own problems; the calendar and work ones are planted in the data

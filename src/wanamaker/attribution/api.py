@@ -100,11 +100,29 @@ def options_from(ws: Any, *, level: str | None, milestone: str | None, value: st
                          fix="name a stage from funnel.stages in wanamaker.yml, or add it there")
     lb = duration_option("--lookback", lookback) or cfg.lookback
     start, end = window_option(date_from, date_to, ws.config.timezone)
+    if exclude_channels:
+        _known_channels(ws, exclude_channels)
     return journeys.JourneyOptions(
         level=lvl, milestone=stage, value=val, lookback=lb, date_from=start, date_to=end,
         exclude_channels=tuple(exclude_channels if exclude_channels is not None else cfg.exclude_channels),
         exclude_touch_types=tuple(exclude_touch_types if exclude_touch_types is not None else cfg.exclude_touch_types),
     )
+
+
+def _known_channels(ws: Any, names: list[str]) -> None:
+    """``--exclude-channel`` names a channel of wanamaker.yml or of the touches; a typo is a usage error (it
+    would otherwise exclude nothing, silently)."""
+    from difflib import get_close_matches
+
+    tp = ws.table("touchpoints")
+    seen = {str(c) for c in tp.select("channel").distinct().to_pyarrow().column("channel").to_pylist() if c}
+    known = seen | set(ws.config.channels)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        close = get_close_matches(unknown[0], sorted(known), n=3)
+        hint = f"Did you mean {', '.join(close)}? " if close else ""
+        raise UsageError(f"--exclude-channel {', '.join(unknown)}: no such channel in wanamaker.yml or the touches.",
+                         fix=f"{hint}Name channels from `wanamaker attribute` output or wanamaker.yml's channels.")
 
 
 def check_run(*, by: str, value: str | None, ci: bool, replicates: int, seed: int) -> None:

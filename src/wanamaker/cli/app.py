@@ -11,6 +11,7 @@ import typer
 
 from wanamaker.cli import attribute as attribute_cli
 from wanamaker.cli import balance as balance_cli
+from wanamaker.cli import calendar as calendar_cli
 from wanamaker.cli import demo as demo_cli
 from wanamaker.cli import economics as economics_cli
 from wanamaker.cli import funnel as funnel_cli
@@ -210,7 +211,7 @@ def sql(
 
 for _register in (attribute_cli.register, funnel_cli.register, goals_cli.register, waterfall_cli.register,
                   pipeline_cli.register, ltv_cli.register, economics_cli.register, balance_cli.register,
-                  demo_cli.register):
+                  calendar_cli.register, demo_cli.register):
     _register(app)
 
 

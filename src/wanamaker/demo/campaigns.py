@@ -2,7 +2,10 @@
 owner, goal), the campaign each touch belongs to, per-touch cost and daily spend.
 
 Planted: two overlapping campaigns send a discount and a premium offer to mid-market in the same
-weeks, and enterprise gets no promotion at all in one quarter (``GAP_SEGMENT`` in ``gap_quarter``).
+weeks, and enterprise gets no promotion at all in one quarter (``GAP_SEGMENT`` in ``gap_quarter``). Nothing
+else: a generated campaign whose offer would clash (``CONFLICTING``) with a campaign already on the calendar
+for a segment they share, at the same time, sends a free trial instead; every other segment and quarter has
+campaigns from its first days (starts are drawn within the quarter's first 10 days) to its end.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ CLICK_ID = {"paid_search": ("gclid", "Cj0KCQ"), "paid_social": ("li_fat_id", "lf
 FIXED_QUARTERLY = {"webinar": 6_000.0, "event": 45_000.0, "content": 9_000.0, "partner": 12_000.0}
 GAP_SEGMENT = "enterprise"
 CONFLICT_IDS = ("cmp-conflict-discount", "cmp-conflict-premium")
+CONFLICTING = frozenset({"discount", "premium"})  # the default calendar.conflicting_offers pair
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ def gap_quarter(spec: DemoSpec) -> tuple[int, int]:
 def calendar(spec: DemoSpec, goal_for: dict[str, str]) -> list[Campaign]:
     g = rng(spec, "campaigns")
     marketers = spec.sizes.marketers
+    planted = _planted_conflict(spec)
     out: list[Campaign] = []
     y, q = quarter_of(spec.start)
     gap = gap_quarter(spec)
@@ -77,9 +82,9 @@ def calendar(spec: DemoSpec, goal_for: dict[str, str]) -> list[Campaign]:
                 if (y, q) == gap:
                     segs = tuple(s for s in segs if s != GAP_SEGMENT) or ("mid_market",)
                 offer = OFFERS[int(g.integers(0, 5))] if ch not in LONG_TERM else "content_offer"
-                if ch in ("paid_social", "email") and offer in ("discount", "premium"):
-                    offer = "free_trial"  # the only discount/premium clash is the planted one
                 start = qs + timedelta(days=int(g.integers(0, 10)))
+                if _clashes(offer, segs, start, qe, [*planted, *out]):
+                    offer = "free_trial"  # the only discount/premium clash is the planted one
                 goal = goal_for.get(ch) if g.random() < 0.8 else None
                 out.append(
                     Campaign(
@@ -90,11 +95,24 @@ def calendar(spec: DemoSpec, goal_for: dict[str, str]) -> list[Campaign]:
                     )
                 )  # fmt: skip
         y, q = (y + 1, 1) if q == 4 else (y, q + 1)
+    return out + planted
+
+
+def _planted_conflict(spec: DemoSpec) -> list[Campaign]:
+    """The two planted campaigns: a discount and a premium offer to mid-market in the same 46 days."""
     cs = spec.end - timedelta(days=75)
+    out: list[Campaign] = []
     for cid, offer, ch in ((CONFLICT_IDS[0], "discount", "paid_social"), (CONFLICT_IDS[1], "premium", "email")):
         name = f"Mid-market {offer} push ({ch.replace('_', ' ')})"
         out.append(Campaign(cid, name, ch, cs, cs + timedelta(days=45), ("mid_market",), offer, "short", 1, None))
     return out
+
+
+def _clashes(offer: str, segs: tuple[str, ...], start: date, end: date, placed: list[Campaign]) -> bool:
+    """Whether ``offer`` and another offer of ``CONFLICTING`` would reach a shared segment on the same day."""
+    return offer in CONFLICTING and any(
+        c.offer in CONFLICTING and c.offer != offer and c.starts <= end and start <= c.ends
+        and set(c.segments) & set(segs) for c in placed)
 
 
 def assign(spec: DemoSpec, camps: list[Campaign], touches: Touches, segment: np.ndarray, chunk: int) -> np.ndarray:
