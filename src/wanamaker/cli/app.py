@@ -19,7 +19,7 @@ from wanamaker.cli import goals as goals_cli
 from wanamaker.cli import ltv as ltv_cli
 from wanamaker.cli import pipeline as pipeline_cli
 from wanamaker.cli import waterfall as waterfall_cli
-from wanamaker.cli.output import Format, console, current_workspace, emit, err_console, to_json
+from wanamaker.cli.output import Format, FormatOpt, WorkspaceOpt, console, current_workspace, emit, err_console, to_json
 from wanamaker.errors import UsageError, WanamakerError
 
 if TYPE_CHECKING:
@@ -33,12 +33,6 @@ app = typer.Typer(
     add_completion=False,
 )
 
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", envvar="WANAMAKER_WORKSPACE",
-                 help="The workspace folder (default: the current folder or its nearest parent with wanamaker.yml)."),
-]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", envvar="WANAMAKER_FORMAT", help="Output format.")]
 
 
 @app.command()

@@ -8,14 +8,7 @@ from typing import Annotated
 
 import typer
 
-from wanamaker.cli.output import Format, current_workspace, emit, err_console
-
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", envvar="WANAMAKER_WORKSPACE",
-                 help="The workspace folder (default: the current folder or its nearest parent with wanamaker.yml)."),
-]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", envvar="WANAMAKER_FORMAT", help="Output format.")]
+from wanamaker.cli.output import Format, FormatOpt, WorkspaceOpt, current_workspace, emit, err_console
 
 
 def register(app: typer.Typer) -> None:

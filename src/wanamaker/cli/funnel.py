@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from wanamaker.cli.output import Format, current_workspace, emit
+from wanamaker.cli.output import Format, FormatOpt, WorkspaceOpt, current_workspace, emit
 from wanamaker.config.options import choice_option, moment_option
 from wanamaker.errors import UsageError
 
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", envvar="WANAMAKER_WORKSPACE",
-                 help="The workspace folder (default: the current folder or its nearest parent with wanamaker.yml)."),
-]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", envvar="WANAMAKER_FORMAT", help="Output format.")]
 PeriodOpt = Annotated[
     str | None, typer.Option("--period", help="month | quarter | year (fiscal, from fiscal_year_start).")
 ]

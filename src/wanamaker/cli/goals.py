@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from wanamaker.cli.output import Format, console, current_workspace, emit, err_console, to_json
+from wanamaker.cli.output import Format, FormatOpt, WorkspaceOpt, console, current_workspace, emit, err_console, to_json
 
 if TYPE_CHECKING:
     from wanamaker.goals.progress import GoalsResult
 
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", envvar="WANAMAKER_WORKSPACE",
-                 help="The workspace folder (default: the current folder or its nearest parent with wanamaker.yml)."),
-]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", envvar="WANAMAKER_FORMAT", help="Output format.")]
 
 
 def register(app: typer.Typer) -> None:

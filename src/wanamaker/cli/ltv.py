@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Annotated, cast
 
 import typer
 
-from wanamaker.cli.output import Format, current_workspace, emit, err_console, to_json
+from wanamaker.cli.output import Format, FormatOpt, WorkspaceOpt, current_workspace, emit, err_console, to_json
 from wanamaker.errors import UsageError
 
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", envvar="WANAMAKER_WORKSPACE",
-                 help="The workspace folder (default: the current folder or its nearest parent with wanamaker.yml)."),
-]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", envvar="WANAMAKER_FORMAT", help="Output format.")]
 MODELS = ("historical", "sbg", "bgnbd", "paretonbd", "gamma_gamma")
 UNITS = ("day", "week", "month")
 

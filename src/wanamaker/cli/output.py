@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
+
+import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,6 +22,15 @@ class Format(str, Enum):
     table = "table"
     json = "json"
     csv = "csv"
+
+
+#: the options every command shares
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", envvar="WANAMAKER_WORKSPACE",
+                 help="The workspace folder (default: the current folder or its nearest parent with wanamaker.yml)."),
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", envvar="WANAMAKER_FORMAT", help="Output format.")]
 
 
 class _LazyConsole:

@@ -4,20 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from wanamaker.cli.output import Format, current_workspace, emit, err_console
+from wanamaker.cli.output import Format, FormatOpt, WorkspaceOpt, current_workspace, emit, err_console
 from wanamaker.config.options import choice_option, int_option, moment_option
-
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", envvar="WANAMAKER_WORKSPACE",
-                 help="The workspace folder (default: the current folder or its nearest parent with wanamaker.yml)."),
-]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", envvar="WANAMAKER_FORMAT", help="Output format.")]
 
 
 def _volume(stage: str) -> object:
