@@ -8,36 +8,15 @@ on PostgreSQL, a connection role that is a superuser or reaches server files (a 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import ibis
 
+from wanamaker.findings import Finding as Finding  # re-exported: tests and users import it from here
+
 if TYPE_CHECKING:
     from wanamaker.workspace import Workspace
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One finding (DESIGN "Goals and plan checks"): a stable ``code``, ``severity`` (error | warning | info),
-    the ``subject`` it is about, the ``file`` and ``line`` to fix (null for data findings), the ``message``,
-    the ``fix`` and, where it counts rows, ``count``."""
-
-    code: str
-    severity: str
-    subject: str
-    file: str | None
-    line: int | None
-    message: str
-    fix: str
-    count: int | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        if out["count"] is None:
-            del out["count"]
-        return out
 
 
 def _data(code: str, severity: str, subject: str, count: int, message: str, fix: str) -> Finding:
@@ -201,8 +180,7 @@ def check(ws: Workspace, *, as_of: datetime | None = None) -> list[Finding]:
     by rep, then the data."""
     from wanamaker.goals.checks import plan_checks
 
-    plan = [Finding(f.code, f.severity, f.subject, f.file, f.line, f.message, f.fix, f.count)
-            for f in plan_checks(ws, as_of)]
+    plan = plan_checks(ws, as_of)
     from wanamaker.work.findings import calendar_findings
 
     return [*plan, *calendar_findings(ws, as_of), *sla_breaches(ws, as_of),

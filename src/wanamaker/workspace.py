@@ -26,13 +26,13 @@ from wanamaker.schema.contracts import TABLES, contract
 
 if TYPE_CHECKING:
     from wanamaker.attribution.api import AttributionResult
-    from wanamaker.check import Finding
     from wanamaker.economics.balance import BalanceResult
     from wanamaker.economics.ltv import LtvResult
     from wanamaker.economics.pipeline import PipelineResult
     from wanamaker.economics.retention import RetentionResult
     from wanamaker.economics.scorecard import Scorecard
     from wanamaker.economics.unit_economics import EconomicsResult
+    from wanamaker.findings import Finding
     from wanamaker.funnel.alignment import AlignmentResult, SlaResult
     from wanamaker.funnel.api import FunnelResult
     from wanamaker.goals.api import MetricResult

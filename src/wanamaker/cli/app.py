@@ -23,7 +23,7 @@ from wanamaker.cli.output import Format, FormatOpt, WorkspaceOpt, console, curre
 from wanamaker.errors import UsageError, WanamakerError
 
 if TYPE_CHECKING:
-    from wanamaker.check import Finding
+    from wanamaker.findings import Finding
 
 app = typer.Typer(
     name="wanamaker",

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from wanamaker.config.models import Goal, Plan, WorkspaceConfig
 from wanamaker.errors import DataError
+from wanamaker.findings import Finding
 from wanamaker.goals.api import PlanSource, catalogue
 from wanamaker.goals.progress import GoalsResult, evaluate_goals, goal_period
 from wanamaker.metrics.catalogue import Catalogue, Window, evaluate, row_count
@@ -46,18 +47,6 @@ STAGE_OF_METRIC = {"visitors": "visitor", "leads": "lead", "mql": "mql", "sal": 
 MIN_COMPARISONS = 3
 
 
-@dataclass(frozen=True)
-class PlanFinding:
-    code: str
-    severity: str
-    subject: str
-    file: str | None
-    line: int | None
-    message: str
-    fix: str
-    count: int | None = None
-
-
 def _at(plan: Plan, goals: list[Goal], goal_id: str) -> int | None:
     for i, g in enumerate(goals):
         if g.id == goal_id:
@@ -65,12 +54,12 @@ def _at(plan: Plan, goals: list[Goal], goal_id: str) -> int | None:
     return None
 
 
-def plan_checks(src: PlanSource, as_of: datetime | None = None) -> list[PlanFinding]:
+def plan_checks(src: PlanSource, as_of: datetime | None = None) -> list[Finding]:
     """Every plan finding, goals in plan order."""
     plan = src.plan
     goals = list(plan.goals)
     cat, problems = catalogue(src)
-    out: list[PlanFinding] = [PlanFinding(p.code, "error", p.metric, p.file, p.line, p.message, p.fix)
+    out: list[Finding] = [Finding(p.code, "error", p.metric, p.file, p.line, p.message, p.fix)
                               for p in problems]
     if not goals:
         return out
@@ -84,7 +73,7 @@ def plan_checks(src: PlanSource, as_of: datetime | None = None) -> list[PlanFind
         if g.metric not in cat:
             if g.metric not in broken:
                 close = _close(g.metric, list(cat))
-                out.append(PlanFinding("unknown_metric", "error", g.id, plan.file, line,
+                out.append(Finding("unknown_metric", "error", g.id, plan.file, line,
                                        f"goal {g.id} is measured by '{g.metric}', which is not a metric",
                                        f"{close}Use an id from `wanamaker metrics`, or define it under metrics: in "
                                        "plan.yml."))
@@ -92,7 +81,7 @@ def plan_checks(src: PlanSource, as_of: datetime | None = None) -> list[PlanFind
         if g.metric not in rows_of:
             rows_of[g.metric] = row_count(src, cat, g.metric)
         if rows_of[g.metric] == 0:
-            out.append(PlanFinding("no_data", "error", g.id, plan.file, line,
+            out.append(Finding("no_data", "error", g.id, plan.file, line,
                                    f"goal {g.id} cannot be measured: its metric {g.metric} has no data in the workspace",
                                    "Load the table the metric reads (see `wanamaker metrics --format json`), or "
                                    "measure the goal by a metric that has data."))
@@ -112,18 +101,18 @@ def _close(word: str, choices: list[str]) -> str:
     return f"Did you mean {', '.join(close)}? " if close else ""
 
 
-def _linkage(plan: Plan, goals: list[Goal]) -> list[PlanFinding]:
-    out: list[PlanFinding] = []
+def _linkage(plan: Plan, goals: list[Goal]) -> list[Finding]:
+    out: list[Finding] = []
     by_id: dict[str, Goal] = {}
     for g in goals:
         if g.id in by_id:
-            out.append(PlanFinding("duplicate_goal", "error", g.id, plan.file, _at(plan, goals, g.id),
+            out.append(Finding("duplicate_goal", "error", g.id, plan.file, _at(plan, goals, g.id),
                                    f"two goals have the id {g.id}", "Give each goal its own id."))
         by_id.setdefault(g.id, g)
     for i, g in enumerate(goals):
         line = plan.line_of("goals", i)
         if g.parent is not None and g.parent not in by_id:
-            out.append(PlanFinding("unknown_parent", "error", g.id, plan.file, line,
+            out.append(Finding("unknown_parent", "error", g.id, plan.file, line,
                                    f"goal {g.id} names the parent '{g.parent}', which is not a goal",
                                    f"{_close(g.parent, list(by_id))}Name an existing goal id as parent."))
             continue
@@ -144,7 +133,7 @@ def _linkage(plan: Plan, goals: list[Goal]) -> list[PlanFinding]:
             seen.add(parent.id)
             node = parent
         if cycle:
-            out.append(PlanFinding("goal_cycle", "error", g.id, plan.file, line,
+            out.append(Finding("goal_cycle", "error", g.id, plan.file, line,
                                    f"goal {g.id}'s parents lead back to itself", "Break the loop of parent links."))
             continue
         linked = root is not None and (root.team or "").lower() == "company"
@@ -153,7 +142,7 @@ def _linkage(plan: Plan, goals: list[Goal]) -> list[PlanFinding]:
             top = root.id if root is not None else g.id
             why = ("it has no parent" if g.parent is None else
                    f"its top goal {top} is not a corporate goal (team: company)")
-            out.append(PlanFinding("orphan_goal", "error", g.id, plan.file, line,
+            out.append(Finding("orphan_goal", "error", g.id, plan.file, line,
                                    f"goal {g.id} is linked to no corporate goal: {why}",
                                    "Give it a parent that leads to a goal with team: company, or say why it stands "
                                    "alone with stands_alone: REASON."))
@@ -169,7 +158,7 @@ def _chain(g: Goal, by_id: dict[str, Goal]) -> list[Goal]:
     return out
 
 
-def _kinds(plan: Plan, goals: list[Goal], cat: Catalogue) -> list[PlanFinding]:
+def _kinds(plan: Plan, goals: list[Goal], cat: Catalogue) -> list[Finding]:
     by_id = {g.id: g for g in goals}
     children: dict[str, list[Goal]] = defaultdict(list)
     for g in goals:
@@ -191,7 +180,7 @@ def _kinds(plan: Plan, goals: list[Goal], cat: Catalogue) -> list[PlanFinding]:
             out += sub
         return out
 
-    findings: list[PlanFinding] = []
+    findings: list[Finding] = []
     for g in goals:
         parent = by_id.get(g.parent) if g.parent else None
         if kind(g) != "efficiency" or (parent is not None and kind(parent) == "efficiency"):
@@ -200,7 +189,7 @@ def _kinds(plan: Plan, goals: list[Goal], cat: Catalogue) -> list[PlanFinding]:
         if members is None or (len(members) < 2 and parent is not None):
             continue
         names = ", ".join(f"{m.id} ({m.metric})" for m in members)
-        findings.append(PlanFinding(
+        findings.append(Finding(
             "efficiency_only_chain", "error", g.id, plan.file, _at(plan, goals, g.id),
             f"the goals {names} are measured only by efficiency metrics: none of them measures an outcome",
             "Measure the branch by an outcome it drives (e.g. leads, pipeline_sourced or revenue_sourced), or hang "
@@ -208,8 +197,8 @@ def _kinds(plan: Plan, goals: list[Goal], cat: Catalogue) -> list[PlanFinding]:
     return findings
 
 
-def _period_past(config: WorkspaceConfig, plan: Plan, goals: list[Goal], as_of: datetime) -> list[PlanFinding]:
-    out: list[PlanFinding] = []
+def _period_past(config: WorkspaceConfig, plan: Plan, goals: list[Goal], as_of: datetime) -> list[Finding]:
+    out: list[Finding] = []
     zone = ZoneInfo(config.timezone)
     for g in goals:
         p = goal_period(g, config)
@@ -217,7 +206,7 @@ def _period_past(config: WorkspaceConfig, plan: Plan, goals: list[Goal], as_of: 
             if g.set_on else as_of
         if p.end <= set_at:
             when = f"was set on {g.set_on}" if g.set_on else f"is checked as of {as_of:%Y-%m-%d} (the end of the data)"
-            out.append(PlanFinding("period_past", "error", g.id, plan.file, _at(plan, goals, g.id),
+            out.append(Finding("period_past", "error", g.id, plan.file, _at(plan, goals, g.id),
                                    f"goal {g.id}'s period {p.label} ended before it {when}: it is not time-bound",
                                    "Give it a period that ends after it is set (e.g. the next quarter), or remove the "
                                    "finished goal from plan.yml; set set_on: DATE if it was set in time."))
@@ -268,8 +257,8 @@ def _first_ts(src: PlanSource, cat: Catalogue, metric_id: str) -> datetime | Non
 
 
 def _unrealistic(src: PlanSource, cat: Catalogue, plan: Plan, goals: list[Goal], measurable: list[Goal],
-                 result: GoalsResult) -> list[PlanFinding]:
-    out: list[PlanFinding] = []
+                 result: GoalsResult) -> list[Finding]:
+    out: list[Finding] = []
     for g in measurable:
         row = result.get(g.id)
         if row.baseline is None or row.target is None or row.baseline <= 0:
@@ -280,7 +269,7 @@ def _unrealistic(src: PlanSource, cat: Catalogue, plan: Plan, goals: list[Goal],
         history = _comparisons(src, cat, g)
         line = _at(plan, goals, g.id)
         if len(history) < MIN_COMPARISONS:
-            out.append(PlanFinding("too_little_history", "info", g.id, plan.file, line,
+            out.append(Finding("too_little_history", "info", g.id, plan.file, line,
                                    f"goal {g.id}'s target ({uplift:+.0%} over its baseline) cannot be judged: the "
                                    f"history holds {len(history)} comparison(s) of periods of its length "
                                    f"(at least {MIN_COMPARISONS} needed)",
@@ -289,7 +278,7 @@ def _unrealistic(src: PlanSource, cat: Catalogue, plan: Plan, goals: list[Goal],
         best = max(history) if g.direction == "increase" else min(history)
         beyond = uplift > best + 1e-9 if g.direction == "increase" else uplift < best - 1e-9
         if beyond:
-            out.append(PlanFinding("unrealistic_target", "error", g.id, plan.file, line,
+            out.append(Finding("unrealistic_target", "error", g.id, plan.file, line,
                                    f"goal {g.id} asks for {uplift:+.1%} over its baseline in one period; the best "
                                    f"the history has shown over {len(history)} periods of that length is {best:+.1%}",
                                    f"Lower the target to at most {row.baseline * (1 + best):,.4g} (the best "
@@ -374,12 +363,12 @@ def funnel_arithmetic(src: PlanSource, cat: Catalogue, goals: list[Goal], measur
 
 
 def _infeasible(src: PlanSource, cat: Catalogue, plan: Plan, goals: list[Goal], measurable: set[str],
-                result: GoalsResult) -> list[PlanFinding]:
-    out: list[PlanFinding] = []
+                result: GoalsResult) -> list[Finding]:
+    out: list[Finding] = []
     for a in funnel_arithmetic(src, cat, goals, measurable, result):
         if a.produced + 1e-9 >= a.needed:
             continue
-        out.append(PlanFinding(
+        out.append(Finding(
             "infeasible_target", "error", a.goal, plan.file, _at(plan, goals, a.goal),
             f"goal {a.goal}: {a.target:,.0f} {a.metric} at the history's rates ({a.metric} -> {a.to_stage}: "
             f"{a.rate:.2%}, {a.per_subject:,.0f} per {a.to_stage} subject) make {a.produced:,.0f}, short of the "

@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from wanamaker.findings import Finding
 from wanamaker.work.calendar import calendar
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from wanamaker.check import Finding
     from wanamaker.workspace import Workspace
 
 
@@ -22,7 +22,6 @@ def calendar_findings(ws: Workspace, as_of: datetime | None = None) -> list[Find
     ``as_of`` (naive UTC, default: the end of the touch and spend data) only bounds the missed launches:
     conflicts and gaps are faults of the plan, future ones included.
     """
-    from wanamaker.check import Finding
 
     result = calendar(ws, as_of=as_of)
     gap_days = ws.config.calendar.max_gap.days
@@ -54,7 +53,6 @@ def calendar_findings(ws: Workspace, as_of: datetime | None = None) -> list[Find
 def unlinked_work(ws: Workspace) -> list[Finding]:
     """One finding per work item with neither a ``campaign_id`` nor a ``goal_id`` (empty text counts as none),
     whatever its status: the hours were spent either way."""
-    from wanamaker.check import Finding
 
     t = ws.table("work_items")
 
