@@ -112,15 +112,15 @@ def options_from(ws: Any, *, level: str | None, milestone: str | None, value: st
 def _known_channels(ws: Any, names: list[str]) -> None:
     """``--exclude-channel`` names a channel of wanamaker.yml or of the touches; a typo is a usage error (it
     would otherwise exclude nothing, silently)."""
-    from difflib import get_close_matches
+    from wanamaker.config.issues import did_you_mean
 
     tp = ws.table("touchpoints")
     seen = {str(c) for c in tp.select("channel").distinct().to_pyarrow().column("channel").to_pylist() if c}
     known = seen | set(ws.config.channels)
     unknown = [n for n in names if n not in known]
     if unknown:
-        close = get_close_matches(unknown[0], sorted(known), n=3)
-        hint = f"Did you mean {', '.join(close)}? " if close else ""
+        hint = did_you_mean(unknown[0], known).strip()
+        hint = f"{hint} " if hint else ""
         raise UsageError(f"--exclude-channel {', '.join(unknown)}: no such channel in wanamaker.yml or the touches.",
                          fix=f"{hint}Name channels from `wanamaker attribute` output or wanamaker.yml's channels.")
 

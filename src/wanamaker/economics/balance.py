@@ -16,7 +16,6 @@ Spend and hours are never added together: a quarter can be balanced in money and
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
 import ibis
@@ -24,7 +23,7 @@ import ibis.expr.types as ir
 
 from wanamaker.config.models import Plan, WorkspaceConfig
 from wanamaker.metrics.catalogue import _spend
-from wanamaker.metrics.periods import label_expr, periods_between
+from wanamaker.metrics.periods import label_expr, naive_utc, periods_between
 
 TOLERANCE = 0.05
 ALL = "all"
@@ -66,10 +65,6 @@ class BalanceResult:
         return [r.as_dict() for r in self.rows]
 
 
-def _naive(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None) if value.tzinfo else value
-    return datetime.fromisoformat(str(value))
 
 
 def _horizons(src: Source) -> ir.Table:
@@ -121,7 +116,7 @@ def balance(src: Source, *, period: str = "quarter") -> BalanceResult:
         if span["lo"] is None:
             notes.append(f"no {measure} rows: nothing to balance")
             continue
-        periods = periods_between(kind, _naive(span["lo"]), _naive(span["hi"]), cfg.timezone,  # type: ignore[arg-type]
+        periods = periods_between(kind, naive_utc(span["lo"]), naive_utc(span["hi"]), cfg.timezone,  # type: ignore[arg-type]
                                   cfg.fiscal_year_start)
         labelled = t.mutate(period=label_expr(t.ts, periods))
         per = labelled.group_by(["period", "horizon"]).aggregate(amount=labelled.amount.sum())

@@ -26,14 +26,14 @@ from wanamaker.funnel.acceptance import (
     reason_rows,
     recycled_rows,
 )
-from wanamaker.funnel.api import _naive, check_period
+from wanamaker.funnel.api import check_period
 from wanamaker.funnel.breakdowns import with_key
 from wanamaker.funnel.results import Tabular, row_dict
 from wanamaker.funnel.sla import SLA_KEYS, OpenBreach, SlaRow, open_breaches, sla_rows
 from wanamaker.funnel.sourced import SourcedResult, sourced_influenced
 from wanamaker.funnel.stages import subject_stages
 from wanamaker.funnel.survey import SurveyRow, survey_rows
-from wanamaker.metrics.periods import PERIOD_KINDS, Period, periods_between
+from wanamaker.metrics.periods import PERIOD_KINDS, Period, naive_utc, periods_between
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class SlaResult(Tabular):
 def end_of_data(ws: Source) -> datetime:
     """The last stage event or touch: the default as-of time."""
     ends = [scalar(ws.table("stage_events").ts.max()), scalar(ws.table("touchpoints").ts.max())]
-    found = [_naive(e) for e in ends if e is not None]
+    found = [naive_utc(e) for e in ends if e is not None]
     if not found:
         raise DataError("There are no stage events or touches yet.", fix="Load stage_events and touchpoints first.")
     return max(found)
@@ -62,7 +62,7 @@ def end_of_data(ws: Source) -> datetime:
 def _span(table: ir.Table, column: str) -> tuple[datetime, datetime] | None:
     rec = table.aggregate(lo=table[column].min(), hi=table[column].max()).to_pyarrow().to_pylist()[0]
     lo, hi = rec["lo"], rec["hi"]
-    return None if lo is None or hi is None else (_naive(lo), _naive(hi))
+    return None if lo is None or hi is None else (naive_utc(lo), naive_utc(hi))
 
 
 def _periods(ws: Source, kind: str | None, table: ir.Table, column: str) -> list[Period] | None:

@@ -24,7 +24,7 @@ from wanamaker.funnel.results import Tabular, row_dict
 from wanamaker.funnel.stages import VISITOR, subject_stages, with_visitors
 from wanamaker.funnel.touches import first_touch_times
 from wanamaker.funnel.velocity import VelocityRow, velocity_rows
-from wanamaker.metrics.periods import PERIOD_KINDS, Period, PeriodKind, periods_between
+from wanamaker.metrics.periods import PERIOD_KINDS, Period, PeriodKind, naive_utc, periods_between
 from wanamaker.metrics.stages import stage_events
 
 Level = Literal["person", "account", "opportunity"]
@@ -88,7 +88,7 @@ def data_window(events: ir.Table) -> tuple[datetime, datetime]:
             "There are no stage events to build a funnel from.",
             fix="Load stage_events first (wanamaker load FILE --table stage_events, or a mapping).",
         )
-    return _naive(lo), _naive(hi)
+    return naive_utc(lo), naive_utc(hi)
 
 
 def no_events_error(src: Source, level: str) -> DataError:
@@ -125,11 +125,6 @@ def opportunity_stages(events: ir.Table, configured: list[str]) -> list[str]:
     return picked
 
 
-def _naive(value: Any) -> datetime:
-    if hasattr(value, "to_pydatetime"):
-        value = value.to_pydatetime()
-    out: datetime = value
-    return out.replace(tzinfo=None)
 
 
 def all_and_key(src: Source, wide: ir.Table, by: str | None, level: str, months: list[Period]) -> ir.Table:
@@ -191,7 +186,7 @@ def funnel(
         events = with_visitors(events, firsts)
         rec = firsts.aggregate(lo=firsts.ts.min(), hi=firsts.ts.max()).to_pyarrow().to_pylist()[0]
         if rec["lo"] is not None:
-            span_lo, span_hi = min(lo, _naive(rec["lo"])), max(hi, _naive(rec["hi"]))
+            span_lo, span_hi = min(lo, naive_utc(rec["lo"])), max(hi, naive_utc(rec["hi"]))
     months = periods_between("month", span_lo, span_hi, cfg.timezone, cfg.fiscal_year_start)
     periods: list[Period] | None = (
         periods_between(kind, span_lo, span_hi, cfg.timezone, cfg.fiscal_year_start) if kind else None

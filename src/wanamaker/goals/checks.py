@@ -32,6 +32,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from wanamaker.config.issues import did_you_mean
 from wanamaker.config.models import Goal, Plan, WorkspaceConfig
 from wanamaker.errors import DataError
 from wanamaker.findings import Finding
@@ -95,10 +96,9 @@ def plan_checks(src: PlanSource, as_of: datetime | None = None) -> list[Finding]
 
 
 def _close(word: str, choices: list[str]) -> str:
-    from difflib import get_close_matches
-
-    close = get_close_matches(word, choices, n=3)
-    return f"Did you mean {', '.join(close)}? " if close else ""
+    """``"Did you mean 'x'? "`` (the config's own hint), or nothing."""
+    hint = did_you_mean(word, choices).strip()
+    return f"{hint} " if hint else ""
 
 
 def _linkage(plan: Plan, goals: list[Goal]) -> list[Finding]:

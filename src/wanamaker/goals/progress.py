@@ -24,13 +24,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from wanamaker.config.models import Goal, WorkspaceConfig
 from wanamaker.config.models import Period as PeriodSpec
 from wanamaker.metrics.catalogue import Catalogue, Source, Window, evaluate
-from wanamaker.metrics.periods import Period, parse_label, period_between_dates
+from wanamaker.metrics.periods import Period, naive_utc, parse_label, period_between_dates
 
 Status = Literal["behind", "at_risk", "not_started", "on_track", "done"]
 STATUS_ORDER: tuple[Status, ...] = ("behind", "at_risk", "not_started", "on_track", "done")
@@ -165,12 +165,6 @@ def worst(statuses: list[Status]) -> Status:
     return min(statuses, key=STATUS_ORDER.index)
 
 
-def _naive(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None) if value.tzinfo else value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    return datetime.fromisoformat(str(value))
 
 
 def end_of_data(src: Source) -> datetime:
@@ -180,7 +174,7 @@ def end_of_data(src: Source) -> datetime:
     for table, col in (("stage_events", "ts"), ("touchpoints", "ts"), ("opportunities", "created_at")):
         got = src.table(table)[col].max().to_pyarrow().as_py()
         if got is not None:
-            found.append(_naive(got))
+            found.append(naive_utc(got))
     return max(found) if found else datetime.now().replace(microsecond=0)
 
 

@@ -30,7 +30,7 @@ import ibis.expr.types as ir
 from wanamaker.config.models import WorkspaceConfig
 from wanamaker.errors import UsageError
 from wanamaker.metrics.money import opportunity_money
-from wanamaker.metrics.periods import Period, label_expr
+from wanamaker.metrics.periods import Period, label_expr, naive_utc
 
 Unit = Literal["count", "currency", "ratio", "days", "months", "hours", "score"]
 Kind = Literal["effectiveness", "efficiency"]
@@ -116,10 +116,10 @@ class Catalogue(Mapping[str, Metric]):
         """The metric ``metric_id``, or a usage error naming the closest ids."""
         if metric_id in self._metrics:
             return self._metrics[metric_id]
-        from difflib import get_close_matches
+        from wanamaker.config.issues import did_you_mean
 
-        close = get_close_matches(metric_id, list(self._metrics), n=3)
-        hint = f"Did you mean {', '.join(close)}? " if close else ""
+        hint = did_you_mean(metric_id, list(self._metrics)).strip()
+        hint = f"{hint} " if hint else ""
         raise UsageError(f"'{metric_id}' is not a metric in the catalogue.",
                          fix=f"{hint}See `wanamaker metrics` for every id, or define it under metrics: in plan.yml.")
 
@@ -341,7 +341,7 @@ def data_span(src: Source, catalogue: Catalogue, metric_id: str) -> tuple[dateti
         rec = t.aggregate(lo=t.ts.min(), hi=t.ts.max(), n=t.count()).to_pyarrow().to_pylist()[0]
         if not rec["n"] or rec["lo"] is None:
             continue
-        a, b = _naive(rec["lo"]), _naive(rec["hi"])
+        a, b = naive_utc(rec["lo"]), naive_utc(rec["hi"])
         lo = a if lo is None else min(lo, a)
         hi = b if hi is None else max(hi, b)
     return (lo, hi) if lo is not None and hi is not None else None
@@ -357,10 +357,6 @@ def row_count(src: Source, catalogue: Catalogue, metric_id: str) -> int:
     return min(counts) if counts else 0
 
 
-def _naive(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None) if value.tzinfo else value
-    return datetime.fromisoformat(str(value))
 
 
 # ------------------------------------------------------------------ built-ins of the metrics layer

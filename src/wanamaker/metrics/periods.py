@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import ibis
@@ -82,6 +82,18 @@ def _to_utc(local: date, tz: ZoneInfo) -> datetime:
 
 def _to_local(ts: datetime, tz: ZoneInfo) -> date:
     return ts.replace(tzinfo=UTC).astimezone(tz).date()
+
+
+def naive_utc(value: Any) -> datetime:
+    """A timestamp fetched from an engine (datetime, pandas Timestamp, date or ISO text) as a naive-UTC datetime:
+    stored times are naive UTC, and an engine that hands them back with a zone gives them in UTC."""
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return datetime.fromisoformat(str(value))
 
 
 def periods_between(
