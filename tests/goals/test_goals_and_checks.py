@@ -341,3 +341,13 @@ def test_cli_metric_goals_check(plan: Any, world: Path) -> None:
             "pipeline_influenced", "won_deals", "revenue", "revenue_sourced", "win_rate", "avg_deal_size",
             "sales_cycle_days", "spend", "cost_per_lead", "cost_per_mql", "email_open_rate", "sla_compliance",
             "acceptance_rate", "sales_satisfaction"} <= ids
+
+
+def test_sum_of_a_text_column_is_a_bad_metric_not_a_crash(plan: Any) -> None:
+    ws = plan(GOOD_PLAN + """\
+metrics:
+  - {id: owner_sum, table: opportunities, agg: sum, column: owner_id}
+""")
+    _, problems = ws.metrics()
+    assert [(p.code, p.metric) for p in problems] == [("bad_metric", "owner_sum")]
+    assert "number column" in problems[0].message

@@ -167,6 +167,12 @@ def build(spec: CustomMetric, known: set[str], origin: str) -> Metric:
         if col is not None and col not in names:
             raise MetricDefinitionError(f"{what}: '{col}' is not a column of {spec.table}",
                                         f"Use one of: {', '.join(names)}.")
+    if spec.column is not None and (spec.agg or "count") in ("sum", "mean") \
+            and contract.column(spec.column).type not in ("float64", "int64", "boolean"):
+        raise MetricDefinitionError(f"agg: {spec.agg} needs a number column; {spec.table}.{spec.column} is "
+                                    f"{contract.column(spec.column).type}",
+                                    "Sum or average a number column (amount, cost, hours ...), or use agg: count / "
+                                    "count_distinct.")
     if time is None or contract.column(time).type not in ("timestamp", "date"):
         raise MetricDefinitionError(f"time: '{time}' is not a date or time column of {spec.table}",
                                     "Name the column that places a row in a period, e.g. time: created_at.")
