@@ -49,8 +49,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Reverse demand waterfall: the volume each stage needs, and by when, to reach a revenue or won target."""
         from wanamaker.errors import UsageError
-        from wanamaker.goals.waterfall import LEVELS, check_request
+        from wanamaker.goals.history import LEVELS
         from wanamaker.goals.waterfall import backtest as run_backtest
+        from wanamaker.goals.waterfall import check_request
 
         forward = {name: value for name, value in (("visitor", visitor), ("lead", lead), ("mql", mql), ("sal", sal),
                                                    ("sql", sql), ("opportunity", opportunity)) if value is not None}

@@ -319,7 +319,7 @@ class Arithmetic:
 def funnel_arithmetic(src: PlanSource, cat: Catalogue, goals: list[Goal], measurable: set[str],
                       result: GoalsResult) -> list[Arithmetic]:
     """The arithmetic of every funnel-stage goal under a goal measured in money (module doc)."""
-    from wanamaker.goals.waterfall import history
+    from wanamaker.goals.history import history
 
     by_id = {g.id: g for g in goals}
     siblings: dict[str | None, list[Goal]] = defaultdict(list)
