@@ -14,8 +14,9 @@ PUBLIC = [
 ]  # fmt: skip
 
 WORKSPACE = [
-    "alignment", "attribution", "balance", "calendar", "check", "close", "con", "economics", "funnel", "goals", "has_table", "load", "ltv", "metric",
-    "metrics", "pipeline", "retention", "retry", "scorecard", "sla", "sql", "table", "tables", "waterfall", "write_table",
+    "alignment", "approvals", "attribution", "balance", "calendar", "check", "close", "con", "economics", "funnel", "goals", "has_table", "load", "ltv", "metric",
+    "metrics", "pipeline", "queue", "retention", "retry", "scorecard", "sla", "sql", "table", "tables", "waterfall", "work",
+    "work_audit", "write_table",
 ]  # fmt: skip
 
 

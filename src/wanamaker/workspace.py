@@ -40,7 +40,10 @@ if TYPE_CHECKING:
     from wanamaker.goals.progress import GoalsResult
     from wanamaker.goals.waterfall import WaterfallResult
     from wanamaker.metrics.catalogue import Catalogue
+    from wanamaker.work.approvals import ApprovalsResult
     from wanamaker.work.calendar import CalendarResult
+    from wanamaker.work.measures import WorkResult
+    from wanamaker.work.priorities import AuditResult, QueueResult
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -333,6 +336,32 @@ class Workspace:
         from wanamaker.work.calendar import calendar
 
         return calendar(self, date_from=date_from, date_to=date_to, segment=segment, as_of=as_of)
+
+    def work(self, *, by: str | None = None, period: str | None = None, in_label: str | None = None,
+             as_of: datetime | None = None, min_n: int = 30) -> WorkResult:
+        """The team's work: items, hours, cycle times, on-time rate, repeatable share, WIP and unlinked hours
+        (``wanamaker work``)."""
+        from wanamaker.work.measures import work
+
+        return work(self, by=by, period=period, in_label=in_label, as_of=as_of, min_n=min_n)
+
+    def approvals(self, *, by: str | None = None) -> ApprovalsResult:
+        """Approval rounds per item, review time and first-pass rate (``wanamaker work --approvals``)."""
+        from wanamaker.work.approvals import approvals
+
+        return approvals(self, by=by)
+
+    def work_audit(self) -> AuditResult:
+        """Per quarter: was work done in order of return or of deadline (``wanamaker work --audit``)."""
+        from wanamaker.work.priorities import audit
+
+        return audit(self)
+
+    def queue(self) -> QueueResult:
+        """Open requests ranked by expected return per hour (``wanamaker queue``)."""
+        from wanamaker.work.priorities import queue
+
+        return queue(self)
 
     def check(self, *, as_of: datetime | None = None) -> list[Finding]:
         """Everything ``wanamaker check`` finds: the plan checks and the data checks."""

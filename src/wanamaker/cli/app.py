@@ -19,6 +19,7 @@ from wanamaker.cli import goals as goals_cli
 from wanamaker.cli import ltv as ltv_cli
 from wanamaker.cli import pipeline as pipeline_cli
 from wanamaker.cli import waterfall as waterfall_cli
+from wanamaker.cli import work as work_cli
 from wanamaker.cli.output import Format, FormatOpt, WorkspaceOpt, console, current_workspace, emit, err_console, to_json
 from wanamaker.errors import UsageError, WanamakerError
 
@@ -205,7 +206,7 @@ def sql(
 
 for _register in (attribute_cli.register, funnel_cli.register, goals_cli.register, waterfall_cli.register,
                   pipeline_cli.register, ltv_cli.register, economics_cli.register, balance_cli.register,
-                  calendar_cli.register, demo_cli.register):
+                  calendar_cli.register, work_cli.register, demo_cli.register):
     _register(app)
 
 

@@ -210,6 +210,7 @@ TABLES: dict[str, TableContract] = {
                 C("delivered_at", _TS),
                 C("owner_id"),
                 C("hours", "float64", min_value=0),
+                C("estimated_hours", "float64", min_value=0),
                 C("repeatable", "boolean"),
                 C("campaign_id"),
                 C("goal_id"),
