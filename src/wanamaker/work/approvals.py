@@ -24,7 +24,7 @@ import ibis
 
 from wanamaker.funnel._source import ALL_KEY, NONE_KEY, days_between
 from wanamaker.funnel.results import Tabular
-from wanamaker.work.measures import _quantiles, _ratio, key_or_none
+from wanamaker.work.measures import _quantiles, _ratio, key_or_none, n_true
 from wanamaker.work.people import resolve
 
 if TYPE_CHECKING:
@@ -107,13 +107,13 @@ def _rows(r: ir.Table, by: str | None) -> list[ApprovalRow]:
     first_ok = first.decision.notnull()
     per_key_items = g.group_by(["key", "work_id"]).aggregate(item_rounds=g.item_rounds.max())
     items = per_key_items.group_by("key").aggregate(items=per_key_items.count(),
-                                                    avg_rounds=per_key_items.item_rounds.mean())
+                                                    avg_rounds=per_key_items.item_rounds.cast("float64").mean())
     counts = g.group_by("key").aggregate(
         rounds=g.count(),
-        changes=(g.decision == "changes_requested").cast("int64").sum(),
-        rejected=(g.decision == "rejected").cast("int64").sum())
+        changes=n_true(g.decision == "changes_requested"),
+        rejected=n_true(g.decision == "rejected"))
     firsts = first.group_by("key").aggregate(
-        first_n=first_ok.cast("int64").sum(), first_yes=(first.decision == "approved").cast("int64").sum())
+        first_n=n_true(first_ok), first_yes=n_true(first.decision == "approved"))
     table = items.join(counts, "key").left_join(firsts, "key").select(
         "key", "items", "avg_rounds", "rounds", "changes", "rejected", "first_n", "first_yes")
     days: dict[str, list[float]] = defaultdict(list)

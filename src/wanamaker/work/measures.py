@@ -110,6 +110,12 @@ def missing(value: ir.StringValue) -> ir.BooleanValue:
     return value.isnull() | (value.strip() == "")
 
 
+def n_true(condition: ir.BooleanValue) -> ir.IntegerScalar:
+    """How many rows ``condition`` holds for (null counts as false); a boolean never casts to an integer on
+    PostgreSQL, so this is a sum of 1s and 0s."""
+    return ibis.ifelse(condition, 1, 0).sum()
+
+
 def key_or_none(value: ir.StringValue) -> ir.StringValue:
     return ibis.ifelse(missing(value), ibis.literal(NONE_KEY), value.strip())
 
@@ -262,11 +268,11 @@ def _rows(t: ir.Table, by: str | None, per_period: bool, end: datetime, tz: Zone
     agg = g.group_by(["period", "key"]).aggregate(
         items=g.count(),
         hours=hours.sum(),
-        delivered=g.is_delivered.cast("int64").sum(),
-        on_time=g.on_time.cast("int64").sum(),
+        delivered=n_true(g.is_delivered),
+        on_time=n_true(g.on_time),
         on_time_n=g.on_time.count(),
-        overdue=overdue.cast("int64").sum(),
-        rep=g.repeatable.cast("int64").sum(),
+        overdue=n_true(overdue),
+        rep=n_true(g.repeatable),
         rep_n=g.repeatable.count(),
         rep_hours=ibis.ifelse(g.repeatable, hours, 0.0).sum(),
         rep_known_hours=ibis.ifelse(g.repeatable.notnull(), hours, 0.0).sum(),

@@ -34,7 +34,7 @@ import numpy as np
 from wanamaker.funnel._source import ALL_KEY
 from wanamaker.funnel.results import Tabular
 from wanamaker.metrics.periods import label_expr, naive_utc, periods_between
-from wanamaker.work.measures import missing, work_items
+from wanamaker.work.measures import missing, n_true, work_items
 
 if TYPE_CHECKING:
     from wanamaker.workspace import Workspace
@@ -211,7 +211,7 @@ def audit(ws: Workspace) -> AuditResult:
     t = work_items(ws)
     t = t.filter(t.is_delivered)
     usable = t.started_at.notnull() & t.due_at.notnull() & t.expected_value.notnull() & (t.hours > 0)
-    counts = t.aggregate(n=t.count(), ok=usable.cast("int64").sum(), lo=t.delivered_at.min(),
+    counts = t.aggregate(n=t.count(), ok=n_true(usable), lo=t.delivered_at.min(),
                          hi=t.delivered_at.max()).to_pyarrow().to_pylist()[0]
     if not counts["n"]:
         return AuditResult((), ("No delivered work items yet.",))
