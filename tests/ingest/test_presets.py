@@ -12,7 +12,7 @@ from wanamaker.ingest.mapping import preset_names
 SAMPLES = Path(__file__).parent / "samples"
 
 # preset: {table: (read, loaded, quarantined, duplicates, skipped, reasons)}
-EXPECTED = {
+EXPECTED: dict[str, dict[str, tuple[int, int, int, int, int, dict[str, int]]]] = {
     "salesforce-leads": {"people": (3, 3, 0, 0, 0, {}), "stage_events": (4, 4, 0, 0, 0, {})},
     # contact 104's "Became a Lead Date" is "not a date"; 101 has five stage dates, 102 two, 103 one
     "hubspot-contacts": {"people": (4, 4, 0, 0, 0, {}), "stage_events": (9, 8, 1, 0, 0, {"bad_timestamp": 1})},
@@ -25,9 +25,16 @@ EXPECTED = {
     "salesforce-campaign-members": {"touchpoints": (3, 2, 1, 0, 0, {"orphan_reference": 1})},
     # one touch per session_start; page_view skipped; one identified session
     "ga4-events": {"touchpoints": (5, 4, 0, 0, 1, {}), "identities": (5, 1, 0, 0, 4, {})},
+    # work management (values checked in test_work_presets.py)
+    "jira-issues": {"work_items": (11, 11, 0, 0, 0, {})},
+    "asana-tasks": {"work_items": (10, 10, 0, 0, 0, {})},
+    "workfront-tasks": {"work_items": (10, 10, 0, 0, 0, {})},
+    # a second approver of one round; an approval of a task that is not loaded
+    "workfront-approvals": {"approvals": (9, 7, 2, 0, 0, {"key_conflict": 1, "orphan_reference": 1})},
 }
 ORDER = ["salesforce-leads", "hubspot-contacts", "hubspot-deals", "salesforce-opportunities",
-         "salesforce-campaigns", "salesforce-campaign-members", "ga4-events"]
+         "salesforce-campaigns", "salesforce-campaign-members", "ga4-events",
+         "jira-issues", "asana-tasks", "workfront-tasks", "workfront-approvals"]
 
 
 def test_every_preset_has_a_sample_and_an_expectation() -> None:

@@ -14,6 +14,7 @@ from tests.work import work_world
 from typer.testing import CliRunner
 
 import wanamaker
+from support.data import write_csv
 from wanamaker.cli.app import app, main
 from wanamaker.work.measures import wip
 from wanamaker.work.priorities import delays, spearman
@@ -137,3 +138,13 @@ def test_demo_hours_equal_an_independent_sql_sum(small_demo: DemoRun) -> None:  
     assert by_person == {r["k"]: pytest.approx(r["h"]) for r in sql_person}
     assert by_team == {r["k"]: pytest.approx(r["h"]) for r in sql_team}
     assert len(by_person) > 3
+
+
+def test_a_due_date_in_the_future_loads(workspace: wanamaker.Workspace, tmp_path: Path) -> None:
+    """due_at is a planned date: open work due next year is not a future_timestamp (requested_at still is)."""
+    rows = [{"work_id": "F1", "requested_at": "2026-01-01 00:00:00", "due_at": "2099-01-01 00:00:00"},
+            {"work_id": "F2", "requested_at": "2099-01-01 00:00:00", "due_at": "2099-01-02 00:00:00"}]
+    files = workspace.load([write_csv(tmp_path / "w.csv", rows)], table="work_items").tables[0].files[0]
+    assert (files.loaded, files.quarantined) == (1, 1)
+    reasons = workspace.sql("SELECT reason_code FROM _quarantine").to_pylist()
+    assert reasons == [{"reason_code": "future_timestamp"}]

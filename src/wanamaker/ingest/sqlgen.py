@@ -174,8 +174,9 @@ def checks(mapping: TableMapping, rules: Rules) -> list[tuple[str, str, str]]:
                         f"{lit(name + ' ')} || {lit(chr(39))} || {v} || {lit(chr(39) + ' is not an ISO-4217 currency code')}"))
         if col.type in ("timestamp", "date"):
             cast = "TIMESTAMP" if col.type == "timestamp" else "DATE"
-            out.append((f"{t} > CAST({rules.future_limit} AS {cast})", "future_timestamp",
-                        f"{lit(name + ' ')} || CAST({t} AS VARCHAR) || {lit(' is in the future (beyond ingest.future_tolerance)')}"))
+            if not col.planned:  # a due date or a campaign's end may lie ahead
+                out.append((f"{t} > CAST({rules.future_limit} AS {cast})", "future_timestamp",
+                            f"{lit(name + ' ')} || CAST({t} AS VARCHAR) || {lit(' is in the future (beyond ingest.future_tolerance)')}"))
             out.append((f"{t} < CAST({rules.min_date} AS {cast})", "ancient_timestamp",
                         f"{lit(name + ' ')} || CAST({t} AS VARCHAR) || {lit(' is before ingest.min_date')}"))
     for group in contract.one_of:

@@ -23,6 +23,7 @@ class Column:
     currency: bool = False  # an ISO-4217 code
     references: str | None = None  # "table.column": an orphan check
     doc: str = ""
+    planned: bool = False  # a planned date (a due date, a campaign's end): the future is allowed
 
 
 @dataclass(frozen=True)
@@ -185,8 +186,8 @@ TABLES: dict[str, TableContract] = {
                 C("campaign_id", required=True),
                 C("name"),
                 C("channel"),
-                C("starts", "date"),
-                C("ends", "date"),
+                C("starts", "date", planned=True),
+                C("ends", "date", planned=True),
                 C("segments", doc="comma-separated segments"),
                 C("offer"),
                 C("budget", "float64", min_value=0),
@@ -206,7 +207,7 @@ TABLES: dict[str, TableContract] = {
                 C("requested_at", _TS),
                 C("requested_by"),
                 C("started_at", _TS),
-                C("due_at", _TS),
+                C("due_at", _TS, planned=True),
                 C("delivered_at", _TS),
                 C("owner_id"),
                 C("hours", "float64", min_value=0),

@@ -26,6 +26,8 @@ def render() -> str:
                 rules.append("ISO-4217 code")
             if col.references:
                 rules.append(f"references {col.references}")
+            if col.planned:
+                rules.append("a planned date: may lie in the future")
             if col.doc:
                 rules.append(col.doc)
             lines.append(f"| `{col.name}` | {col.type} | {'yes' if col.required else ''} | {'; '.join(rules)} |")
