@@ -14,7 +14,7 @@ PUBLIC = [
 ]  # fmt: skip
 
 WORKSPACE = [
-    "alignment", "approvals", "attribution", "balance", "calendar", "check", "close", "con", "economics", "funnel", "goals", "has_table", "load", "ltv", "metric",
+    "alignment", "approvals", "attribution", "balance", "calendar", "check", "close", "con", "economics", "funnel", "goals", "has_table", "journey", "load", "ltv", "metric",
     "metrics", "pipeline", "queue", "retention", "retry", "scorecard", "sla", "sql", "table", "tables", "waterfall", "work",
     "work_audit", "write_table",
 ]  # fmt: skip

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from wanamaker.metrics.catalogue import Catalogue
     from wanamaker.work.approvals import ApprovalsResult
     from wanamaker.work.calendar import CalendarResult
+    from wanamaker.work.journey import JourneyResult
     from wanamaker.work.measures import WorkResult
     from wanamaker.work.priorities import AuditResult, QueueResult
 
@@ -362,6 +363,13 @@ class Workspace:
         from wanamaker.work.priorities import queue
 
         return queue(self)
+
+    def journey(self, *, as_of: str | date | datetime | None = None) -> JourneyResult:
+        """Journey ownership (``wanamaker journey``): each plan.yml journey stage's owner, conversion, velocity,
+        deliverable status and the stage where the journey leaks."""
+        from wanamaker.work.journey import journey
+
+        return journey(self, as_of=as_of)
 
     def check(self, *, as_of: datetime | None = None) -> list[Finding]:
         """Everything ``wanamaker check`` finds: the plan checks and the data checks."""

@@ -247,16 +247,51 @@ class Period(Strict):
         return self
 
 
+def _id_text(value: Any) -> Any:
+    """An id written as a number in YAML (an Asana gid, a Jira issue number) is still an id: text."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class Deliverable(Strict):
+    """A deliverable of a journey stage (DESIGN "Work"): its status comes from ``work_id`` (a ``work_items`` row)
+    or from ``done: true`` (see :mod:`wanamaker.work.journey`)."""
+
     name: str
     owner: str | None = None
     due: date | None = None
+    work_id: Annotated[str | None, BeforeValidator(_id_text)] = None
+    done: bool = False
+
+    @field_validator("name", "work_id")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("is empty: write a value, or leave the key out")
+        return value
 
 
 class JourneyStage(Strict):
+    """A buyer-journey stage: the team that owns it (none is allowed: ``wanamaker journey`` reports it), the funnel
+    stages it covers (names from ``funnel.stages`` of wanamaker.yml, checked by ``wanamaker journey``) and its
+    deliverables."""
+
     stage: str
-    owner_team: str
+    owner_team: str | None = None
+    funnel_stages: list[str] = []
     deliverables: list[Deliverable] = []
+
+    @field_validator("owner_team")
+    @classmethod
+    def _blank_owner(cls, value: str | None) -> str | None:
+        return value if value is None or value.strip() else None  # `owner_team: ""` is no owner
+
+    @field_validator("funnel_stages")
+    @classmethod
+    def _once(cls, value: list[str]) -> list[str]:
+        twice = sorted({s for s in value if value.count(s) > 1})
+        if twice:
+            raise ValueError(f"{twice} listed twice; list each funnel stage once")
+        return value
 
 
 class Goal(Strict):

@@ -97,6 +97,7 @@ def build(spec: DemoSpec, out: Path, progress: Callable[[int, int], None] | None
               "vp_sales": tm.members.member_id.iloc[3], "marketer": tm.marketers[0], "sdr_lead": tm.reps[0]}  # fmt: skip
     the_plan = plan.build_plan(spec, owners, facts)
     items, approvals = team.work_items(spec, tm, camps, [g["id"] for g in the_plan["goals"]])
+    plan.link_work(the_plan, items)
     quarters = {k: v[0] / max(v[0] + v[1], 1) for k, v in acc_q.items() if _quarter_done(spec, k)}
     answers = team.survey(spec, tm, quarters)
     slow = [tm.reps[i] for i in range(reps.n) if reps.median_hours[i] > 24]

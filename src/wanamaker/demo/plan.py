@@ -5,8 +5,10 @@ that lists every planted problem of the world."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 
 from wanamaker.demo.campaigns import CONFLICT_IDS, GAP_SEGMENT, gap_quarter
@@ -121,26 +123,40 @@ def build_plan(spec: DemoSpec, owners: dict[str, str], facts: Facts) -> dict[str
                 "kind": "effectiveness",
             },
         ],  # fmt: skip
-        "journey": [
-            {
-                "stage": "awareness",
-                "owner_team": "marketing",
-                "deliverables": [{"name": "Quarterly webinar series", "owner": owners["marketer"]}],
-            },
-            {
-                "stage": "consideration",
-                "owner_team": "marketing",
-                "deliverables": [{"name": "Enterprise case studies", "owner": owners["marketer"]}],
-            },
-            {
-                "stage": "decision",
-                "owner_team": "sales",
-                "deliverables": [{"name": "Sales deck", "owner": owners["vp_sales"]}],
-            },
-        ],  # fmt: skip
+        "journey": journey(spec, owners),
         "balance": {"long_term_share": 0.46},
         "_mql_needed": round(needed_mqls),
     }
+
+
+def journey(spec: DemoSpec, owners: dict[str, str]) -> list[dict[str, Any]]:
+    """plan.yml's journey: three stages over the default funnel (marketing up to the hand-off of MQLs, sales from SAL
+    to won; every person of the demo is a lead, so awareness runs from visitor to MQL), with one deliverable of each
+    status ``wanamaker journey`` reports as of the end: done through its work item (the ``work_id`` is set by
+    :func:`link_work` once the work items exist), done by hand (``done: true``), overdue and due. Journey status is
+    not a ``wanamaker check`` finding: nothing here is planted."""
+    end = spec.end
+    return [
+        {"stage": "awareness", "owner_team": "marketing", "funnel_stages": ["visitor", "lead"],
+         "deliverables": [{"name": "Quarterly webinar series", "owner": owners["marketer"],
+                           "due": end - timedelta(days=20)}]},
+        {"stage": "consideration", "owner_team": "marketing", "funnel_stages": ["mql"],
+         "deliverables": [{"name": "Enterprise case studies", "owner": owners["marketer"],
+                           "due": end - timedelta(days=45), "done": True}]},
+        {"stage": "decision", "owner_team": "sales", "funnel_stages": ["sal", "sql", "opportunity", "won"],
+         "deliverables": [{"name": "Sales deck", "owner": owners["vp_sales"], "due": end - timedelta(days=10)},
+                          {"name": "Competitive battle cards", "owner": owners["vp_sales"],
+                           "due": end + timedelta(days=30)}]},
+    ]  # fmt: skip
+
+
+def link_work(plan: dict[str, Any], items: pd.DataFrame) -> None:
+    """Link the webinar deliverable of the journey to the last webinar work item delivered (``work_id``)."""
+    done = items[(items.kind == "webinar") & items.delivered_at.notna() & (items.status == "done")]
+    if done.empty:
+        return
+    last = done.sort_values(["delivered_at", "work_id"]).iloc[-1]
+    plan["journey"][0]["deliverables"][0]["work_id"] = str(last.work_id)
 
 
 def planted(spec: DemoSpec, plan: dict[str, Any], slow_reps: list[str], unlinked_work: list[str]) -> pa.Table:

@@ -177,6 +177,8 @@ ANALYSES: tuple[tuple[str, Callable[[Workspace], Any]], ...] = (
     ("alignment", lambda ws: ws.alignment()),
     ("pipeline", lambda ws: ws.pipeline().as_json()),
     ("balance", lambda ws: ws.balance().as_json()),
+    ("work", lambda ws: ws.work().as_json()),
+    ("work audit", lambda ws: ws.work_audit().as_json()),
     ("goals", _goals),
     ("check", _check),
 )
@@ -241,6 +243,16 @@ def headline(label: str, value: Any) -> str:
         parts = [f"{m} {r['long_share']:.0%} long-term" for m, r in overall.items() if r["long_share"] is not None]
         target = value[0]["target"] if value else None
         return ", ".join(parts) + (f" (target {target:.0%})" if target is not None else "")
+    if label == "work" and isinstance(value, list) and value:
+        a = value[0]
+        on_time = f"{a['on_time_rate']:.0%}" if a.get("on_time_rate") is not None else "n/a"
+        return (f"{a['items']:,} items, {a['hours']:,.0f} hours ({a['unlinked_hours']:,.0f} linked to no campaign "
+                f"or goal); median {a['median_cycle_days'] or 0:.1f} days requested to delivered, {on_time} on time")
+    if label == "work audit" and isinstance(value, list):
+        driven = Counter(str(r["driven_by"]) for r in value)
+        delayed = sum(r["value_delayed"] for r in value)
+        return (f"{len(value)} quarters: " + ", ".join(f"{n} {k}-driven" for k, n in driven.most_common())
+                + f"; {delayed:,.0f} of expected value came later than in return order")
     if label == "goals" and isinstance(value, list):
         counts = Counter(str(r["status"]) for r in value)
         order = ("done", "on_track", "at_risk", "behind", "not_started")
