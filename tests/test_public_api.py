@@ -14,8 +14,8 @@ PUBLIC = [
 ]  # fmt: skip
 
 WORKSPACE = [
-    "alignment", "approvals", "attribution", "balance", "calendar", "check", "close", "con", "economics", "funnel", "goals", "has_table", "journey", "load", "ltv", "metric",
-    "metrics", "pipeline", "queue", "retention", "retry", "scorecard", "sla", "sql", "table", "tables", "waterfall", "work",
+    "alignment", "approvals", "attribution", "balance", "calendar", "check", "close", "con", "economics", "experiments", "funnel", "goals", "has_table", "journey", "load", "ltv", "metric",
+    "metrics", "pipeline", "pricing", "queue", "retention", "retry", "scorecard", "sla", "sql", "table", "tables", "waste", "waterfall", "work",
     "work_audit", "write_table",
 ]  # fmt: skip
 

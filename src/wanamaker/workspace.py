@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 
+import wanamaker.triangulate  # noqa: F401 - registers the calibrated attribution model (a domain above attribution)
 from wanamaker.config.loader import CONFIG_FILE, DEFAULT_CONFIG, DEFAULT_PLAN, PLAN_FILE, load_config
 from wanamaker.config.models import Plan, WorkspaceConfig
 from wanamaker.engine.base import Store
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from wanamaker.economics.retention import RetentionResult
     from wanamaker.economics.scorecard import Scorecard
     from wanamaker.economics.unit_economics import EconomicsResult
+    from wanamaker.experiments.analysis import ExperimentsResult
+    from wanamaker.experiments.pricing import PricingResult
     from wanamaker.findings import Finding
     from wanamaker.funnel.alignment import AlignmentResult, SlaResult
     from wanamaker.funnel.api import FunnelResult
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     from wanamaker.goals.progress import GoalsResult
     from wanamaker.goals.waterfall import WaterfallResult
     from wanamaker.metrics.catalogue import Catalogue
+    from wanamaker.triangulate.waste import WasteResult
     from wanamaker.work.approvals import ApprovalsResult
     from wanamaker.work.calendar import CalendarResult
     from wanamaker.work.journey import JourneyResult
@@ -370,6 +374,26 @@ class Workspace:
         from wanamaker.work.journey import journey
 
         return journey(self, as_of=as_of)
+
+    def experiments(self, *, experiment: str | None = None, level: float = 0.9) -> ExperimentsResult:
+        """Every experiment's variants against its control (``wanamaker experiments``)."""
+        from wanamaker.experiments import experiments
+
+        return experiments(self, experiment=experiment, level=level)
+
+    def pricing(self, *, experiment: str | None = None, level: float = 0.9) -> PricingResult:
+        """Pricing tests: conversion, revenue and gross profit per visitor, the chance each price is best
+        (``wanamaker pricing``)."""
+        from wanamaker.experiments import pricing
+
+        return pricing(self, experiment=experiment, level=level)
+
+    def waste(self, *, by: str = "channel", in_label: str | None = None, replicates: int = 200,
+              seed: int = 0) -> WasteResult:
+        """Which half is wasted (``wanamaker waste``): spend, incremental value, ROI with interval and a verdict."""
+        from wanamaker.triangulate.waste import waste
+
+        return waste(self, by=by, in_label=in_label, replicates=replicates, seed=seed)
 
     def check(self, *, as_of: datetime | None = None) -> list[Finding]:
         """Everything ``wanamaker check`` finds: the plan checks and the data checks."""

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from wanamaker.attribution import credits
-from wanamaker.attribution.models import DATA_DRIVEN, check_model, expand, path_credit
+from wanamaker.attribution.extensions import EXTENSIONS, extension_function
+from wanamaker.attribution.models import DATA_DRIVEN, Calibration, check_model, expand, path_credit
 from wanamaker.attribution.paths import Float, Int, Paths, from_codes
 from wanamaker.attribution.paths_file import read_paths
 from wanamaker.attribution.rules import RuleParams, TouchArrays, rule_weights
@@ -37,6 +38,7 @@ NO_TOUCH = "(no touch)"
 NONE_KEY = "(none)"
 UNPLACED = "(unplaced)"
 NO_CONVERTER = "(no converting person)"
+BASELINE = "(baseline)"
 
 
 @dataclass(frozen=True)
@@ -276,7 +278,13 @@ def _from_journeys(ws: Any, opts: journeys.JourneyOptions, end: datetime, table:
     run_ts, chash = runs.now(), runs.config_hash(ws)
     lay: credits.Layout | None = None  # built once, by the first data-driven model
     rs: bootstrap.Resample | None = None
-    for name in names:
+    computed: dict[str, tuple[Float, Float, Float, Float, Float, Float, dict[str, object]]] = {}
+
+    def model_credit(name: str) -> tuple[Float, Float, Float, Float, Float, Float, dict[str, object]]:
+        """(touch_c, touch_v, channel_c, channel_v, gap_c, gap_v, extra) of a base model, computed once."""
+        nonlocal lay
+        if name in computed:
+            return computed[name]
         extra: dict[str, object] = {}
         if name in DATA_DRIVEN:
             cc = path_credit(name, d.paths, value=measure_is_value)
@@ -285,20 +293,39 @@ def _from_journeys(ws: Any, opts: journeys.JourneyOptions, end: datetime, table:
                 lay = credits.layout(t.journey, d.t_channel, n_j, len(d.channels))
             pl_c = credits.place_on(lay, j_out_c.astype(np.float64), cc.conversions)
             pl_v = credits.place_on(lay, j_val, cc.value)
-            touch_c = pl_c.touch_share * 1.0
-            touch_v = pl_v.touch_share * j_val[t.journey]
-            ch_c, ch_v = cc.conversions, cc.value
-            gap_c, gap_v = pl_c.gap, pl_v.gap
+            out = (pl_c.touch_share * 1.0, pl_v.touch_share * j_val[t.journey], cc.conversions, cc.value,
+                   pl_c.gap, pl_v.gap, extra)
         else:
             w = rule_weights(name, t, rp)
-            touch_c, touch_v = w, w * j_val[t.journey]
-            ch_c = np.bincount(d.t_channel, weights=touch_c, minlength=len(d.channels))
-            ch_v = np.bincount(d.t_channel, weights=touch_v, minlength=len(d.channels))
-            gap_c = gap_v = np.zeros(len(d.channels))
-        credits.check_sum(f"{name} touches (conversions)", float(touch_c.sum()), total_c)
-        credits.check_sum(f"{name} touches (value)", float(touch_v.sum()), total_v)
-        credits.check_sum(f"{name} channels (conversions)", float(ch_c.sum()), total_c if total_c else 0.0)
-        credits.check_sum(f"{name} channels (value)", float(ch_v.sum()), total_v if total_v else 0.0)
+            wv = w * j_val[t.journey]
+            out = (w, wv, np.bincount(d.t_channel, weights=w, minlength=len(d.channels)),
+                   np.bincount(d.t_channel, weights=wv, minlength=len(d.channels)),
+                   np.zeros(len(d.channels)), np.zeros(len(d.channels)), extra)
+        computed[name] = out
+        return out
+
+    for name in names:
+        base_c = base_v = np.zeros(len(d.channels))  # what a calibrating model moves to (baseline)
+        cal: Calibration | None = None
+        if name in EXTENSIONS:
+            ext = EXTENSIONS[name]
+            b_touch_c, b_touch_v, b_ch_c, b_ch_v, gap_c, gap_v, _ = model_credit(ext.base)
+            cal = extension_function(name)(ws, opts, d.channels, b_ch_c, b_ch_v, n_conv, v_conv, measure_is_value)
+            touch_c = b_touch_c * cal.factor_c[d.t_channel]
+            touch_v = b_touch_v * cal.factor_v[d.t_channel]
+            ch_c, ch_v = b_ch_c * cal.factor_c, b_ch_v * cal.factor_v
+            gap_c, gap_v = gap_c * cal.factor_c, gap_v * cal.factor_v
+            base_c, base_v = b_ch_c - ch_c, b_ch_v - ch_v
+            extra: dict[str, object] = {"base": ext.base, "factor_conversions": dict(zip(d.channels, cal.factor_c.tolist(), strict=True)),
+                     "factor_value": dict(zip(d.channels, cal.factor_v.tolist(), strict=True))}
+            notes.extend(n for n in cal.notes if n not in notes)
+        else:
+            touch_c, touch_v, ch_c, ch_v, gap_c, gap_v, extra = model_credit(name)
+        credits.check_sum(f"{name} touches (conversions)", float(touch_c.sum() + base_c.sum()), total_c)
+        credits.check_sum(f"{name} touches (value)", float(touch_v.sum() + base_v.sum()), total_v)
+        credits.check_sum(f"{name} channels (conversions)", float(ch_c.sum() + base_c.sum()),
+                          total_c if total_c else 0.0)
+        credits.check_sum(f"{name} channels (value)", float(ch_v.sum() + base_v.sum()), total_v if total_v else 0.0)
         if by == "channel":
             kc, kv, knames = ch_c, ch_v, list(d.channels)
         else:
@@ -306,13 +333,17 @@ def _from_journeys(ws: Any, opts: journeys.JourneyOptions, end: datetime, table:
             kv = np.bincount(key_code, weights=touch_v, minlength=len(key_names))
             knames = key_names
         lo = hi = None
-        if ci:
+        if cal is not None:
+            if ci and by == "channel" and cal.low is not None and cal.high is not None:
+                lo, hi = cal.low, cal.high
+        elif ci:
             if rs is None and name in DATA_DRIVEN and by != "channel":
                 rs = bootstrap.resample(d.paths, t.journey, d.t_channel, j_val)
             outcome = j_val if measure_is_value else j_out_c.astype(np.float64)
             lo, hi = _intervals(name, d, by, key_code, len(knames), touch_c, touch_v, measure_is_value,
                                 replicates, seed, (rs, lay, outcome))
-        rows.extend(_rows(name, knames, kc, kv, touchless_c, touchless_v, measure_is_value, lo, hi, unplaced_v))
+        rows.extend(_rows(name, knames, kc, kv, touchless_c, touchless_v, measure_is_value, lo, hi, unplaced_v,
+                          (float(base_c.sum()), float(base_v.sum())) if cal is not None else None))
         run_id = runs.new_run_id()
         records.append(runs.RunRecord(
             run_id, name, {"order": order, "by": by, "half_life": format_duration(cfg.half_life),
@@ -322,7 +353,8 @@ def _from_journeys(ws: Any, opts: journeys.JourneyOptions, end: datetime, table:
              "touchless_value": touchless_v, "journeys": float(d.paths.conversions.sum() + d.paths.nulls.sum())},
             {c: float(g) for c, g in zip(d.channels, gap_c, strict=False) if abs(g) > credits.TOLERANCE * max(total_c, 1.0)},
         ))
-        credit_tables.append(_credit_table(run_id, opts.level, d, touch_c, touch_v, gap_c, gap_v))
+        credit_tables.append(_credit_table(run_id, opts.level, d, touch_c, touch_v, gap_c, gap_v,
+                                           (base_c, base_v) if cal is not None else None))
     if persist:
         runs.persist(ws, records, credit_tables)
     counts = {"touches": float(table.num_rows), "converting_journeys": total_c}
@@ -336,7 +368,7 @@ def _json_safe(extra: dict[str, object]) -> dict[str, object]:
 
 
 def _credit_table(run_id: str, level: str, d: _Data, touch_c: Float, touch_v: Float,
-                  gap_c: Float, gap_v: Float) -> pa.Table:
+                  gap_c: Float, gap_v: Float, baseline: tuple[Float, Float] | None = None) -> pa.Table:
     import pyarrow as pa  # noqa: PLC0415 - loaded where used (see the imports at the top)
 
     keep = np.flatnonzero((touch_c != 0) | (touch_v != 0))
@@ -356,8 +388,21 @@ def _credit_table(run_id: str, level: str, d: _Data, touch_c: Float, touch_v: Fl
     tol_c = credits.TOLERANCE * max(float(touch_c.sum()), 1.0)
     tol_v = credits.TOLERANCE * max(float(touch_v.sum()), 1.0)
     gi = np.flatnonzero((np.abs(gap_c) > tol_c) | (np.abs(gap_v) > tol_v))
+    parts = [main]
+    if baseline is not None:  # each channel's credit that is not incremental, so the rows still add up
+        bi = np.flatnonzero((baseline[0] != 0) | (baseline[1] != 0))
+        parts.append(pa.table({
+            "run_id": pa.array([run_id] * bi.size, pa.string()),
+            "subject_type": pa.array([level] * bi.size, pa.string()),
+            "subject_id": pa.array([BASELINE] * bi.size, pa.string()),
+            "touch_id": pa.nulls(bi.size, pa.string()),
+            "channel": pa.array([d.channels[i] for i in bi], pa.string()),
+            "campaign_id": pa.array([BASELINE] * bi.size, pa.string()),
+            "conversions": pa.array(baseline[0][bi], pa.float64()),
+            "value": pa.array(baseline[1][bi], pa.float64()),
+        }))
     if gi.size == 0:
-        return main
+        return pa.concat_tables(parts)
     gaps = pa.table({
         "run_id": pa.array([run_id] * gi.size, pa.string()),
         "subject_type": pa.array([level] * gi.size, pa.string()),
@@ -368,7 +413,7 @@ def _credit_table(run_id: str, level: str, d: _Data, touch_c: Float, touch_v: Fl
         "conversions": pa.array(gap_c[gi], pa.float64()),
         "value": pa.array(gap_v[gi], pa.float64()),
     })
-    return pa.concat_tables([main, gaps])
+    return pa.concat_tables([*parts, gaps])
 
 
 def _intervals(name: str, d: _Data, by: str, key_code: Int, n_keys: int, touch_c: Float, touch_v: Float,
@@ -400,14 +445,20 @@ def _intervals(name: str, d: _Data, by: str, key_code: Int, n_keys: int, touch_c
 
 
 def _rows(model: str, keys: list[str], conv: Float, val: Float, touchless_c: float, touchless_v: float,
-          measure_is_value: bool, lo: Float | None, hi: Float | None, unplaced_v: float = 0.0) -> list[AttributionRow]:
+          measure_is_value: bool, lo: Float | None, hi: Float | None, unplaced_v: float = 0.0,
+          baseline: tuple[float, float] | None = None) -> list[AttributionRow]:
     measure = val if measure_is_value else conv
-    total = float(measure.sum()) + (touchless_v + unplaced_v if measure_is_value else touchless_c)
+    base_c, base_v = baseline or (0.0, 0.0)
+    total = float(measure.sum()) + (touchless_v + unplaced_v + base_v if measure_is_value else touchless_c + base_c)
     out = []
     for i in np.argsort(-measure, kind="stable"):
         share = float(measure[i] / total) if total else 0.0
         out.append(AttributionRow(model, keys[i], float(conv[i]), float(val[i]), share,
-                                  None if lo is None else float(lo[i]), None if hi is None else float(hi[i])))
+                                  None if lo is None or np.isnan(lo[i]) else float(lo[i]),
+                                  None if hi is None or np.isnan(hi[i]) else float(hi[i])))
+    if baseline is not None:
+        m = base_v if measure_is_value else base_c
+        out.append(AttributionRow(model, BASELINE, base_c, base_v, m / total if total else 0.0))
     if touchless_c > 0:
         m = touchless_v if measure_is_value else touchless_c
         out.append(AttributionRow(model, NO_TOUCH, touchless_c, touchless_v, m / total if total else 0.0))

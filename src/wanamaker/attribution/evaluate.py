@@ -70,11 +70,14 @@ def tv_points(model: dict[str, float], truth: dict[str, float]) -> float:
     return 50.0 * sum(abs(model.get(k, 0.0) - truth.get(k, 0.0)) for k in keys)
 
 
-def lift_estimates(ws: Any) -> list[LiftEstimate]:
+def lift_estimates(ws: Any, milestone: str | None = None) -> list[LiftEstimate]:
+    """The lift tests measured at ``milestone`` (or saying no milestone), each test's own incremental conversions."""
     if not ws.has_table("experiments"):
         return []
     e = ws.table("experiments")
     e = e.filter(e.kind == "lift")
+    if milestone is not None and "milestone" in e.columns:
+        e = e.filter(e.milestone.isnull() | (e.milestone == milestone))
     agg = e.group_by([e.experiment_id, e.channel]).aggregate(
         n_t=e.is_control.ifelse(0, 1).sum(),
         n_c=e.is_control.ifelse(1, 0).sum(),
@@ -113,4 +116,4 @@ def evaluate(ws: Any, **options: Any) -> Evaluation:
         errors.append((tv_points(shares, truth), model))
     errors.sort()
     ranked = tuple(ModelError(m, e, i + 1) for i, (e, m) in enumerate(errors))
-    return Evaluation(ranked, tuple(lift_estimates(ws)), milestone)
+    return Evaluation(ranked, tuple(lift_estimates(ws, milestone)), milestone)

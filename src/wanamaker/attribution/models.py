@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from wanamaker.attribution.extensions import EXTENSIONS
 from wanamaker.attribution.markov import MAX_ORDER, markov
 from wanamaker.attribution.paths import Float, Paths
 from wanamaker.attribution.rules import PATH_RULE_MODELS, RULE_MODELS
@@ -15,6 +16,21 @@ from wanamaker.errors import UsageError
 
 DATA_DRIVEN = tuple(f"markov_{k}" for k in range(1, MAX_ORDER + 1)) + ("shapley", "shapley_rate")
 ALL_NAMES = RULE_MODELS + DATA_DRIVEN
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What a calibrating model gives per channel (in channel order): the multiplier of its base model's credit,
+    for conversions and for value, optional interval bounds of the calibrated channel credit, and notes. The
+    multipliers keep every touch's share of its channel, so touch credits stay consistent with channel credit."""
+
+    factor_c: Float
+    factor_v: Float
+    low: Float | None = None
+    high: Float | None = None
+    notes: tuple[str, ...] = ()
+
+
 
 
 @dataclass(frozen=True)
@@ -31,8 +47,12 @@ def check_model(model: str, order: int | None, *, paths_only: bool = False) -> N
     if order is not None and not 1 <= order <= MAX_ORDER:
         raise UsageError(f"--order {order} is out of range: Markov orders run from 1 to {MAX_ORDER}",
                          fix=f"use --order 1 to {MAX_ORDER} (1 is the default)")
-    if model not in ("all", "markov") + ALL_NAMES:
-        raise UsageError(f"unknown model '{model}'", fix=f"use one of: all, markov, {', '.join(ALL_NAMES)}")
+    if model in EXTENSIONS and paths_only:
+        raise UsageError(f"{model} reads the workspace's experiments, which a paths file does not have",
+                         fix="run it on a workspace, without --paths")
+    if model not in ("all", "markov") + ALL_NAMES + tuple(EXTENSIONS):
+        raise UsageError(f"unknown model '{model}'",
+                         fix=f"use one of: all, markov, {', '.join(ALL_NAMES + tuple(EXTENSIONS))}")
     if paths_only and model in RULE_MODELS and model not in PATH_RULE_MODELS:
         raise UsageError(f"{model} needs touch times and stages, which a paths file does not have",
                          fix=f"use one of {', '.join(PATH_RULE_MODELS + DATA_DRIVEN)} with --paths")
@@ -51,6 +71,8 @@ def expand(model: str, order: int | None, n_channels: int, *, paths_only: bool =
             names.append("shapley_rate")
         else:
             notes.append(f"shapley_rate skipped: {n_channels} channels exceed {MAX_RATE_CHANNELS}")
+        if not paths_only:
+            names += list(EXTENSIONS)
         return names, notes
     if model == "markov":
         return [f"markov_{1 if order is None else order}"], notes

@@ -14,11 +14,13 @@ from wanamaker.cli import balance as balance_cli
 from wanamaker.cli import calendar as calendar_cli
 from wanamaker.cli import demo as demo_cli
 from wanamaker.cli import economics as economics_cli
+from wanamaker.cli import experiments as experiments_cli
 from wanamaker.cli import funnel as funnel_cli
 from wanamaker.cli import goals as goals_cli
 from wanamaker.cli import journey as journey_cli
 from wanamaker.cli import ltv as ltv_cli
 from wanamaker.cli import pipeline as pipeline_cli
+from wanamaker.cli import waste as waste_cli
 from wanamaker.cli import waterfall as waterfall_cli
 from wanamaker.cli import work as work_cli
 from wanamaker.cli.output import Format, FormatOpt, WorkspaceOpt, console, current_workspace, emit, err_console, to_json
@@ -207,7 +209,8 @@ def sql(
 
 for _register in (attribute_cli.register, funnel_cli.register, goals_cli.register, waterfall_cli.register,
                   pipeline_cli.register, ltv_cli.register, economics_cli.register, balance_cli.register,
-                  calendar_cli.register, work_cli.register, journey_cli.register, demo_cli.register):
+                  calendar_cli.register, work_cli.register, journey_cli.register, waste_cli.register,
+                  experiments_cli.register, demo_cli.register):
     _register(app)
 
 

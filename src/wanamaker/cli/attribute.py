@@ -62,10 +62,12 @@ def register(app: typer.Typer) -> None:
         workspace: Annotated[Path | None, typer.Option("--workspace", "-w", envvar="WANAMAKER_WORKSPACE")] = None,
     ) -> None:
         """Attribute a milestone and its value to touches, channels, campaigns and more."""
+        import wanamaker.triangulate  # noqa: F401 - registers the calibrated model before --model is checked
         from wanamaker.attribution.api import attribute, check_run
-        from wanamaker.attribution.evaluate import evaluate as run_evaluate
         from wanamaker.attribution.models import check_model
         from wanamaker.config.options import text_option
+        from wanamaker.triangulate.evaluate import beside, disagreements
+        from wanamaker.triangulate.evaluate import evaluate as run_evaluate
 
         check_run(by=by.value, value=value, ci=ci, replicates=replicates, seed=seed)
         if evaluate:
@@ -93,6 +95,10 @@ def register(app: typer.Typer) -> None:
                     return
                 result = attribute(ws, model=model, order=order, by=by.value, ci=ci, replicates=replicates,
                                    seed=seed, explain=explain, **opts)
+                if by.value == "channel" and result.runs and ws.has_table("experiments"):
+                    run = result.runs[0]
+                    for line in disagreements(beside(ws, result, run.milestone, run.value != "count")):
+                        typer.echo(f"note: {line}", err=True)
         for note in result.notes:  # plain text: a note may quote data, which is not markup
             typer.echo(f"note: {note}", err=True)
         if explain and result.sql:

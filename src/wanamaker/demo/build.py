@@ -176,34 +176,49 @@ def _revenue_rows(spec: DemoSpec, ch: generate.Chunk) -> pd.DataFrame:
 
 
 def _experiment_rows(spec: DemoSpec, ch: generate.Chunk) -> pd.DataFrame:
+    """The experimentation log of a chunk: each lift test's units at its own milestone and again at the
+    opportunity milestone (experiments.measurements), then the pricing test's deals (converted = won)."""
+    from wanamaker.demo.truth import person_milestones
+
     pid, g = exports.person_ids(ch)
     pid_np = np.asarray(pid.to_pylist(), dtype=object)
     cookie = np.char.add((g + 1_000_000_000).astype(str), ".1")
     parts = []
-    from wanamaker.demo.truth import person_milestones
-
     reached = person_milestones(ch.stages, ch.opps)
     lead = reached["lead"]
+    reached_at = {"lead": ch.stages.lead, "mql": ch.stages.mql, "opportunity": ch.opps.person_opp_at}
     for t in experiments.LIFT_TESTS:
         inside, held = ch.assign[t.experiment_id]
         m = inside & (lead if t.milestone == "mql" else True)
         idx = np.flatnonzero(m)
-        parts.append(pd.DataFrame({
-            "Experiment": t.experiment_id, "Unit": np.where(lead[idx], pid_np[idx], cookie[idx]), "Kind": "lift",
-            "Channel": t.channel, "Variant": np.where(held[idx], "holdout", "exposed"),
-            "Group": np.where(held[idx], "control", "treatment"),
-            "Assigned": np.datetime_as_string(to_datetime64(spec, experiments.unit_clock(t, ch.people)[idx]), unit="s"),
-            "Converted": reached[t.milestone][idx].astype(int).astype(str), "Revenue": "",
-        }))  # fmt: skip
+        for exp_id, milestone in experiments.measurements(t):
+            hit = reached[milestone][idx]
+            parts.append(pd.DataFrame({
+                "Experiment": exp_id, "Unit": np.where(lead[idx], pid_np[idx], cookie[idx]), "Kind": "lift",
+                "Channel": t.channel, "Milestone": milestone, "Variant": np.where(held[idx], "holdout", "exposed"),
+                "Group": np.where(held[idx], "control", "treatment"),
+                "Allocation": np.where(held[idx], t.holdout, 1 - t.holdout),
+                "Assigned": _stamp(spec, experiments.unit_clock(t, ch.people)[idx]),
+                "Converted": hit.astype(int).astype(str),
+                "Converted At": np.where(hit, _stamp(spec, reached_at[milestone][idx]), ""),
+                "Revenue": "", "Price": "",
+            }))  # fmt: skip
     op = ch.opps
     m = np.flatnonzero(op.variant >= 0)
     oid = np.asarray(exports.opp_ids(ch).to_pylist(), dtype=object) if op.n else np.zeros(0, dtype=object)
     won = op.status[m] == 1
     parts.append(pd.DataFrame({
-        "Experiment": experiments.PRICING_ID, "Unit": oid[m], "Kind": "pricing", "Channel": "",
+        "Experiment": experiments.PRICING_ID, "Unit": oid[m], "Kind": "pricing", "Channel": "", "Milestone": "won",
         "Variant": np.where(op.variant[m] == 1, "price_b", "price_a"),
         "Group": np.where(op.variant[m] == 0, "control", "treatment"),
-        "Assigned": np.datetime_as_string(to_datetime64(spec, op.created[m]), unit="s"),
-        "Converted": won.astype(int).astype(str), "Revenue": np.where(won, op.amount[m], np.nan),
+        "Allocation": experiments.PRICING_ALLOCATION,
+        "Assigned": _stamp(spec, op.created[m]),
+        "Converted": won.astype(int).astype(str), "Converted At": np.where(won, _stamp(spec, op.closed[m]), ""),
+        "Revenue": np.where(won, op.amount[m], np.nan), "Price": np.asarray(experiments.PRICES)[op.variant[m]],
     }))  # fmt: skip
     return pd.concat(parts)
+
+
+def _stamp(spec: DemoSpec, days: np.ndarray) -> np.ndarray:
+    """World days as ISO timestamps to the second (NaN as NaT: only used where the moment exists)."""
+    return np.datetime_as_string(to_datetime64(spec, days), unit="s")

@@ -1,6 +1,10 @@
 """Randomised experiments of the demo company: holdout (lift) tests on three channels and a pricing
 test with two price points. Holdouts are assigned before anything happens, from their own streams,
-so the held-out people really receive no touch of the channel."""
+so the held-out people really receive no touch of the channel.
+
+Each lift test is logged twice: at its own milestone (``lift-paid-social``: converted = became a lead) and,
+for the same units, at the ``opportunity`` milestone (``lift-paid-social@opportunity``), which the calibrated
+attribution model reads when it credits opportunities."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from wanamaker.demo.money import PRICE_B_UPLIFT
 from wanamaker.demo.spec import DemoSpec, rng
 from wanamaker.demo.world import People
 
@@ -28,6 +33,15 @@ LIFT_TESTS: tuple[LiftTest, ...] = (
     LiftTest("lift-display-retargeting", "display", "lead", "lead", (-240.0, -150.0)),
 )
 PRICING_ID = "pricing-smb-2026"
+PRICES = (100.0, 100.0 * PRICE_B_UPLIFT)  # the list price per seat offered by price A (control) and price B
+PRICING_ALLOCATION = 0.5  # each deal in the test draws its price with probability 1/2
+OPPORTUNITY = "opportunity"  # every lift test is also measured at this milestone
+
+
+def measurements(test: LiftTest) -> tuple[tuple[str, str], ...]:
+    """The (experiment id, milestone) pairs a lift test is logged at: its own milestone and the opportunity
+    stage, for the same units."""
+    return (test.experiment_id, test.milestone), (f"{test.experiment_id}@{OPPORTUNITY}", OPPORTUNITY)
 
 
 def unit_clock(test: LiftTest, people: People) -> np.ndarray:

@@ -16,10 +16,10 @@ from typing import Any
 from ruamel.yaml import YAML
 
 import wanamaker
-from wanamaker.attribution.evaluate import evaluate
 from wanamaker.demo.build import Built, build
 from wanamaker.demo.calibrate import calibrate
 from wanamaker.demo.spec import DemoSpec
+from wanamaker.triangulate.evaluate import evaluate
 from wanamaker.workspace import Workspace
 
 # (files under exports/, preset or mapping, name)

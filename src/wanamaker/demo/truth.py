@@ -4,7 +4,8 @@ channel off) and the true effects of the experiments.
 
 Tables (docs/demo.md): ``ground_truth`` (channel, milestone, incremental_conversions,
 incremental_revenue), ``ground_truth_experiments`` (experiment_id, channel, milestone, units,
-true_effect, true_effect_per_unit).
+true_effect, true_effect_per_unit): a lift test at each milestone it is logged at (``lift-paid-social`` at
+lead, ``lift-paid-social@opportunity`` at opportunity), the pricing test's won revenue of price B minus A.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ class Truth:
         self._pricing(spec, reps, chunk)
 
     def _lift(self, chunk: Chunk, channel: str, base: dict[str, np.ndarray], off: dict[str, np.ndarray]) -> None:
+        """Each lift test's true effect at every milestone it is logged at (experiments.measurements): the
+        treated units' conversions with the channel on minus with it off."""
         for t in experiments.LIFT_TESTS:
             if t.channel != channel:
                 continue
@@ -81,9 +84,10 @@ class Truth:
             treated = inside & ~held
             if t.milestone == "mql":  # the nurture test's units are leads
                 treated &= base["lead"]
-            gain = int(base[t.milestone][treated].sum() - off[t.milestone][treated].sum())
-            self.exp_effect[t.experiment_id] = self.exp_effect.get(t.experiment_id, 0.0) + gain
-            self.exp_units[t.experiment_id] = self.exp_units.get(t.experiment_id, 0) + int(treated.sum())
+            for exp_id, milestone in experiments.measurements(t):
+                gain = int(base[milestone][treated].sum() - off[milestone][treated].sum())
+                self.exp_effect[exp_id] = self.exp_effect.get(exp_id, 0.0) + gain
+                self.exp_units[exp_id] = self.exp_units.get(exp_id, 0) + int(treated.sum())
 
     def _pricing(self, spec: DemoSpec, reps: Reps, chunk: Chunk) -> None:
         revs = []
@@ -115,9 +119,10 @@ class Truth:
         )
 
     def experiments_table(self) -> pa.Table:
-        ids = [t.experiment_id for t in experiments.LIFT_TESTS] + [experiments.PRICING_ID]
-        chans = [t.channel for t in experiments.LIFT_TESTS] + [None]
-        miles = [t.milestone for t in experiments.LIFT_TESTS] + ["won_revenue"]
+        lifts = [(t.channel, *m) for t in experiments.LIFT_TESTS for m in experiments.measurements(t)]
+        ids = [i for _, i, _ in lifts] + [experiments.PRICING_ID]
+        chans = [c for c, _, _ in lifts] + [None]
+        miles = [m for _, _, m in lifts] + ["won_revenue"]
         units = [self.exp_units.get(i, 0) for i in ids]
         eff = [self.exp_effect.get(i, 0.0) for i in ids]
         return pa.table(
