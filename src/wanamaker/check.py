@@ -177,11 +177,13 @@ CHECKS = (unknown_channels, unknown_stages, currencies_without_rates, opportunit
 def check(ws: Workspace, *, as_of: datetime | None = None) -> list[Finding]:
     """Every check: the plan checks first (:mod:`wanamaker.goals.checks`), the calendar and work
     (:mod:`wanamaker.work.findings`: conflicting offers, promotion gaps, missed launches, unlinked work), the SLA
-    by rep, then the data."""
+    by rep, channels whose lift test caps them far below their credit (:mod:`wanamaker.triangulate.findings`),
+    then the data."""
     from wanamaker.goals.checks import plan_checks
 
     plan = plan_checks(ws, as_of)
+    from wanamaker.triangulate.findings import zero_effect_findings
     from wanamaker.work.findings import calendar_findings
 
-    return [*plan, *calendar_findings(ws, as_of), *sla_breaches(ws, as_of),
+    return [*plan, *calendar_findings(ws, as_of), *sla_breaches(ws, as_of), *zero_effect_findings(ws),
             *[finding for step in CHECKS for finding in step(ws)]]

@@ -93,3 +93,17 @@ def test_no_experiments_keeps_the_base_model(tmp_path: Path) -> None:
     cal, base = _credit(ws, "calibrated"), _credit(ws, "markov_3")
     assert {k: pytest.approx(v) for k, v in cal.items() if k != "(baseline)"} == base
     assert cal["(baseline)"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_zero_effect_channel_is_the_ride_along(tmp_path: Path) -> None:
+    """``wanamaker check`` warns about display (credited heavily, its test caps it near 0) and nothing else."""
+    from wanamaker.triangulate.findings import zero_effect_findings
+
+    root = wanamaker.init(tmp_path / "ws")
+    config = root / "wanamaker.yml"
+    config.write_text(config.read_text().replace("milestone: opportunity", "milestone: lead", 1))
+    ws = sim.build(root, sim.simulate(N, seed=4))
+    found = zero_effect_findings(ws)
+    assert [(f.code, f.severity, f.subject) for f in found] == [("zero_effect_channel", "warning", "display")]
+    assert "rides along" in found[0].message and found[0].fix
+    assert "zero_effect_channel" in {f.code for f in ws.check()}

@@ -32,6 +32,7 @@ untested carry none (they have no experiment).
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -99,21 +100,44 @@ def shrink(rho: Float, lo: Float, hi: Float, implied: Float, tested: Any) -> tup
     return post, post_lo, post_hi
 
 
-def factors(ws: Any, opts: JourneyOptions, channels: tuple[str, ...], base_c: Float, base_v: Float,
-            outcome_c: float, outcome_v: float, measure_is_value: bool) -> Calibration:
-    """The multipliers of the base model's channel credit (module docstring)."""
-    rhos, notes = incremental_fractions(ws, opts.milestone)
+@dataclass(frozen=True)
+class Evidence:
+    """Per channel (in channel order): tested or not, the base model's implied incremental fraction, the test's
+    raw fraction, the posterior (mean, low, high), and the outcome the channel could reach (conversions)."""
+
+    tested: Float
+    implied: Float
+    raw: Float
+    post: Float
+    post_lo: Float
+    post_hi: Float
+    reach: Float
+    held: Float
+
+
+def evidence(ws: Any, milestone: str, channels: tuple[str, ...], base_c: Float, outcome_c: float
+             ) -> tuple[Evidence, list[str]]:
+    """The lift tests at ``milestone`` against the base model's credit ``base_c`` (module docstring)."""
+    rhos, notes = incremental_fractions(ws, milestone)
     k = len(channels)
     tested = np.array([c in rhos for c in channels], dtype=bool)
     rho = np.array([rhos[c][0] if c in rhos else 0.0 for c in channels])
     held = np.array([float(rhos[c][3]) if c in rhos else 0.0 for c in channels])
     lo = np.array([rhos[c][1] if c in rhos else np.nan for c in channels])
     hi = np.array([rhos[c][2] if c in rhos else np.nan for c in channels])
-
-    reach_c = outcome_c * np.clip(1.0 - held / outcome_c, 0.0, 1.0) if outcome_c else np.zeros(k)
+    reach = outcome_c * np.clip(1.0 - held / outcome_c, 0.0, 1.0) if outcome_c else np.zeros(k)
     # the base model's own incremental fraction: the share of the reachable conversions it credits to the channel
-    implied = np.where(reach_c > 0, base_c / np.where(reach_c > 0, reach_c, 1.0), 0.0)
+    implied = np.where(reach > 0, base_c / np.where(reach > 0, reach, 1.0), 0.0)
     post, post_lo, post_hi = shrink(rho, lo, hi, implied, tested)
+    return Evidence(tested, implied, rho, post, post_lo, post_hi, reach, held), notes
+
+
+def factors(ws: Any, opts: JourneyOptions, channels: tuple[str, ...], base_c: Float, base_v: Float,
+            outcome_c: float, outcome_v: float, measure_is_value: bool) -> Calibration:
+    """The multipliers of the base model's channel credit (module docstring)."""
+    ev, notes = evidence(ws, opts.milestone, channels, base_c, outcome_c)
+    k = len(channels)
+    tested, held, post, post_lo, post_hi = ev.tested, ev.held, ev.post, ev.post_lo, ev.post_hi
 
     def one(base: Float, outcome: float) -> tuple[Float, Float, Float]:
         touched = float(base.sum())
@@ -134,7 +158,7 @@ def factors(ws: Any, opts: JourneyOptions, channels: tuple[str, ...], base_c: Fl
 
     f_c, lo_c, hi_c = one(base_c, outcome_c)
     f_v, lo_v, hi_v = one(base_v, outcome_v)
-    missing = [c for c, b in zip(channels, base_c, strict=True) if c in rhos and b <= 0]
+    missing = [c for c, b, t in zip(channels, base_c, tested, strict=True) if t and b <= 0]
     if missing:
         notes.append(f"calibrated: {', '.join(missing)} tested but with no converting touches in the window: no "
                      "credit to carry.")
