@@ -14,7 +14,7 @@ PUBLIC = [
 ]  # fmt: skip
 
 WORKSPACE = [
-    "alignment", "approvals", "attribution", "balance", "calendar", "check", "close", "con", "economics", "experiments", "funnel", "goals", "has_table", "journey", "load", "ltv", "metric",
+    "alignment", "approvals", "attribution", "balance", "calendar", "check", "close", "con", "economics", "experiments", "funnel", "goals", "has_table", "journey", "load", "ltv", "metric", "mmm",
     "metrics", "pipeline", "pricing", "queue", "retention", "retry", "scorecard", "sla", "sql", "table", "tables", "waste", "waterfall", "work",
     "work_audit", "write_table",
 ]  # fmt: skip

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from wanamaker.goals.progress import GoalsResult
     from wanamaker.goals.waterfall import WaterfallResult
     from wanamaker.metrics.catalogue import Catalogue
+    from wanamaker.mmm.results import MmmResult
     from wanamaker.triangulate.waste import WasteResult
     from wanamaker.work.approvals import ApprovalsResult
     from wanamaker.work.calendar import CalendarResult
@@ -387,6 +388,17 @@ class Workspace:
         from wanamaker.experiments import pricing
 
         return pricing(self, experiment=experiment, level=level)
+
+    def mmm(self, *, outcome: str = "opportunities", in_label: str | None = None, channels: Sequence[str] | None = None,
+            method: str = "fast", saturation: str = "logistic", replicates: int = 200, seed: int = 0,
+            calibration: Sequence[Any] | None = None, on_replicate: Callable[[int, int], None] | None = None
+            ) -> MmmResult:
+        """The marketing-mix model on weekly spend and a weekly outcome (``wanamaker mmm``)."""
+        from wanamaker.mmm.api import mmm_from_workspace
+
+        return mmm_from_workspace(self, outcome, in_label=in_label, channels=channels, method=method,
+                                  saturation=saturation, replicates=replicates, seed=seed, calibration=calibration,
+                                  on_replicate=on_replicate)
 
     def waste(self, *, by: str = "channel", in_label: str | None = None, replicates: int = 200,
               seed: int = 0) -> WasteResult:

@@ -19,6 +19,7 @@ from wanamaker.cli import funnel as funnel_cli
 from wanamaker.cli import goals as goals_cli
 from wanamaker.cli import journey as journey_cli
 from wanamaker.cli import ltv as ltv_cli
+from wanamaker.cli import mmm as mmm_cli
 from wanamaker.cli import pipeline as pipeline_cli
 from wanamaker.cli import waste as waste_cli
 from wanamaker.cli import waterfall as waterfall_cli
@@ -210,7 +211,7 @@ def sql(
 for _register in (attribute_cli.register, funnel_cli.register, goals_cli.register, waterfall_cli.register,
                   pipeline_cli.register, ltv_cli.register, economics_cli.register, balance_cli.register,
                   calendar_cli.register, work_cli.register, journey_cli.register, waste_cli.register,
-                  experiments_cli.register, demo_cli.register):
+                  experiments_cli.register, mmm_cli.register, demo_cli.register):
     _register(app)
 
 
