@@ -8,8 +8,9 @@ campaign:
   milestone x the window's value win rate (won amount / closed amount of the deals closed in it). The incremental
   pipeline comes, in this order of evidence, from
   1. a lift test at the milestone (``source: lift test``): the ``calibrated`` credit with the test's interval;
-  2. the marketing-mix model (``source: mix model``) for a channel with spend and no test, when it fits: its
-     contribution and ROI interval, on weekly pipeline;
+  2. the marketing-mix model (``source: mix model``) for a channel with spend and no test, when it fits
+     plausibly (a baseline, the outcome with no spend, that is not negative): its contribution and ROI interval, on
+     weekly pipeline;
   3. otherwise the ``calibrated`` credit, which for an untested channel is attribution's (``source: attribution``):
      not causal, so it carries no interval and is never called working or wasted;
 - **roi** = incremental_value / spend, with ``roi_low`` / ``roi_high`` from the interval;
@@ -229,8 +230,14 @@ def _mix_model(ws: Workspace, period: Period, channels: set[str], notes: list[st
     except Exception as exc:  # noqa: BLE001 - the mix model is one source of evidence; without it, say why
         notes.append(f"The mix model could not be fitted ({exc}); untested channels have no causal interval.")
         return {}
+    rows = result.as_json()
+    baseline = next((r["contribution"] for r in rows if r["channel"] == "(baseline)"), 0.0)
+    if baseline is not None and baseline < 0:
+        notes.append("The mix model's fit is implausible (its baseline, the outcome with no spend, is negative: spend "
+                     "series that move together): it is not used; untested channels have no causal interval.")
+        return {}
     out = {}
-    for r in result.as_json():
+    for r in rows:
         ch = r["channel"]
         if ch in channels and r.get("roi") is not None and r.get("roi_low") is not None and r["spend"]:
             out[ch] = (float(r["contribution"]), float(r["roi_low"]) * r["spend"], float(r["roi_high"]) * r["spend"])
