@@ -61,3 +61,14 @@ def test_cli_json(small_demo: DemoRun) -> None:  # noqa: F811
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
     assert {"key", "spend", "incremental_value", "roi", "roi_low", "roi_high", "verdict"} <= set(rows[0])
+
+
+def test_demo_zero_effect_channel_is_the_planted_one(small_demo: DemoRun) -> None:  # noqa: F811
+    """``wanamaker check`` finds the planted ride-along (demo_planted) and no other zero-effect channel."""
+    from wanamaker.triangulate.findings import zero_effect_findings
+
+    with wanamaker.open(small_demo.root, read_only=True) as ws:
+        planted = {r["subject"] for r in ws.sql("SELECT subject FROM demo_planted WHERE code = 'zero_effect_channel'")
+                   .to_pylist()}
+        found = {f.subject for f in zero_effect_findings(ws)}
+    assert found == planted == {"display"}

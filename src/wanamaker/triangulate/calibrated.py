@@ -103,11 +103,13 @@ def shrink(rho: Float, lo: Float, hi: Float, implied: Float, tested: Any) -> tup
 @dataclass(frozen=True)
 class Evidence:
     """Per channel (in channel order): tested or not, the base model's implied incremental fraction, the test's
-    raw fraction, the posterior (mean, low, high), and the outcome the channel could reach (conversions)."""
+    raw fraction and its lower bound, the posterior (mean, low, high), and the outcome the channel could reach
+    (conversions) and the held-out conversions."""
 
     tested: Float
     implied: Float
     raw: Float
+    raw_lo: Float
     post: Float
     post_lo: Float
     post_hi: Float
@@ -129,7 +131,7 @@ def evidence(ws: Any, milestone: str, channels: tuple[str, ...], base_c: Float, 
     # the base model's own incremental fraction: the share of the reachable conversions it credits to the channel
     implied = np.where(reach > 0, base_c / np.where(reach > 0, reach, 1.0), 0.0)
     post, post_lo, post_hi = shrink(rho, lo, hi, implied, tested)
-    return Evidence(tested, implied, rho, post, post_lo, post_hi, reach, held), notes
+    return Evidence(tested, implied, rho, lo, post, post_lo, post_hi, reach, held), notes
 
 
 def factors(ws: Any, opts: JourneyOptions, channels: tuple[str, ...], base_c: Float, base_v: Float,
