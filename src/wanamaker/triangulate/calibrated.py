@@ -18,7 +18,9 @@ At milestone M, for each channel with a lift test measured at M (``experiments``
 - its touches keep their shares of the base model's credit (``markov_3``), multiplied so the channel's credit is its
   incremental outcome.
 
-A channel with no test keeps the base model's credit: an experiment says nothing about it. Whatever the tested
+A channel with no test takes the marketing-mix model's share of the outcome when the channel has spend and the mix
+model, fitted on weekly opportunities, is plausible (a baseline that is not negative, R² at least 0.5); otherwise
+it keeps the base model's credit: an experiment says nothing about it. Whatever the tested
 channels' base credit held beyond their incremental outcome goes to ``(baseline)`` (conversions that would have
 happened anyway), not to the untested channels; so a ride-along channel, one shown to people about to convert
 anyway, stops taking credit. If the incremental outcomes and the untested credit together exceed the touched
@@ -134,27 +136,80 @@ def evidence(ws: Any, milestone: str, channels: tuple[str, ...], base_c: Float, 
     return Evidence(tested, implied, rho, lo, post, post_lo, post_hi, reach, held), notes
 
 
+MIX_OUTCOME = {"opportunity": "opportunities"}  # the milestones whose count the mix model can model
+MIN_R2 = 0.5
+
+
+def mix_shares(ws: Any, milestone: str, channels: tuple[str, ...], notes: list[str]) -> Float | None:
+    """Per channel, the mix model's share of the outcome (its contribution / the outcome over its weeks), for the
+    channels with spend; NaN for the others. None when the mix model does not apply (no spend, a milestone it
+    cannot model) or its fit is implausible (a negative baseline, or R² below :data:`MIN_R2`), with a note."""
+    outcome = MIX_OUTCOME.get(milestone)
+    if outcome is None or not ws.has_table("spend"):
+        return None
+    from wanamaker.errors import WanamakerError
+    from wanamaker.mmm.api import mmm_from_workspace
+
+    try:
+        result = mmm_from_workspace(ws, outcome, replicates=0)
+    except WanamakerError as exc:
+        notes.append(f"calibrated: the mix model does not apply ({exc.message}); untested channels keep the base "
+                     "model's credit.")
+        return None
+    rows = {r["channel"]: r for r in result.as_json()}
+    total = sum(float(r["contribution"]) for r in rows.values())
+    baseline = float(rows.get("(baseline)", {}).get("contribution") or 0.0)
+    r2 = result.diagnostics.r2
+    if not rows or total <= 0:
+        return None
+    if baseline < 0 or r2 is None or r2 < MIN_R2:
+        notes.append(f"calibrated: the mix model's fit is implausible (baseline {baseline:,.0f}, R² {r2:.2f}): "
+                     "untested channels keep the base model's credit.")
+        return None
+    notes.append("calibrated: untested channels with spend take the mix model's share of the outcome.")
+    return np.array([float(rows[c]["contribution"]) / total if c in rows else np.nan for c in channels])
+
+
+def targets(base: Float, tested: Any, post: Float, reachable: Float, mix: Float | None, outcome: float) -> Float:
+    """Each channel's calibrated credit: a tested channel its posterior fraction of the outcome it could reach, an
+    untested channel with a mix-model share that share of the outcome, any other its base credit; tested channels
+    with no touches get nothing (nothing carries it); then the untested are scaled down to fit the touched outcome
+    (``base.sum()``), and if still over, everything.
+
+    >>> [round(float(x), 2) for x in targets(np.array([50.0, 30.0, 20.0]), np.array([True, False, False]),
+    ...                                      np.array([0.1, 0, 0]), np.array([100.0, 100, 100]), None, 100.0)]
+    [10.0, 30.0, 20.0]
+    >>> [round(float(x), 2) for x in targets(np.array([50.0, 30.0, 20.0]), np.array([True, False, False]),
+    ...                                      np.array([0.1, 0, 0]), np.array([100.0, 100, 100]),
+    ...                                      np.array([np.nan, 0.5, np.nan]), 100.0)]
+    [10.0, 50.0, 20.0]
+    """
+    touched = float(base.sum())
+    untested_value = base if mix is None else np.where(np.isnan(mix), base, mix * outcome)
+    target = np.where(tested, post * reachable, untested_value)
+    target = np.where(tested & (base <= 0), 0.0, target)  # a tested channel with no touches: nothing carries it
+    untested = float(target[~tested].sum())
+    room = touched - float(target[tested].sum())
+    if untested > room:  # shrink the untested to fit, then everything
+        target = np.where(tested, target, target * max(room, 0.0) / untested if untested else 0.0)
+    total = float(target.sum())
+    if total > touched and total > 0:
+        target = target * touched / total
+    return np.asarray(target, dtype=np.float64)
+
+
 def factors(ws: Any, opts: JourneyOptions, channels: tuple[str, ...], base_c: Float, base_v: Float,
             outcome_c: float, outcome_v: float, measure_is_value: bool) -> Calibration:
     """The multipliers of the base model's channel credit (module docstring)."""
     ev, notes = evidence(ws, opts.milestone, channels, base_c, outcome_c)
     k = len(channels)
     tested, held, post, post_lo, post_hi = ev.tested, ev.held, ev.post, ev.post_lo, ev.post_hi
+    mix = mix_shares(ws, opts.milestone, channels, notes) if tested.any() else None
 
     def one(base: Float, outcome: float) -> tuple[Float, Float, Float]:
-        touched = float(base.sum())
         # the held-out units' conversions were out of the channel's reach (their value pro rata)
         reachable = outcome * np.clip(1.0 - held / outcome_c, 0.0, 1.0) if outcome_c else np.zeros(k)
-        target = np.where(tested, post * reachable, base)
-        placeable = tested & (base <= 0) & (target > 0)
-        target = np.where(placeable, 0.0, target)  # a tested channel with no touches has nothing to carry it
-        untested = float(target[~tested].sum())
-        room = touched - float(target[tested].sum())
-        if untested > room:  # shrink the untested to fit, then everything
-            target = np.where(tested, target, target * max(room, 0.0) / untested if untested else 0.0)
-        total = float(target.sum())
-        if total > touched and total > 0:
-            target = target * touched / total
+        target = targets(base, tested, post, reachable, mix, outcome)
         scale = target / np.where(base > 0, base, 1.0)
         return np.where(base > 0, scale, 0.0), post_lo * reachable, post_hi * reachable
 
