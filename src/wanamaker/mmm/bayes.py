@@ -3,7 +3,9 @@ transforms, sampled with NUTS at PyMC-Marketing's defaults; installed with ``pip
 
 The model matches the fast fit's: geometric adstock (``l_max``, normalised), logistic or Hill saturation,
 channels and outcome max-abs scaled, yearly Fourier modes, the controls, and the linear trend as one more
-control (PyMC-Marketing's ``MMM`` has no trend of its own; its example passes ``t`` as a control). Priors are
+control (PyMC-Marketing's ``MMM`` has no trend of its own; its example passes ``t`` as a control) unless the
+controls already hold it (a time index such as the example's ``t``): two copies of one column leave the posterior a
+long ridge that NUTS crawls along (on the example, 570 s at the maximum tree depth instead of 35 s). Priors are
 PyMC-Marketing's defaults. A lift test enters through ``add_lift_test_measurements`` as the step from no spend to
 the window's mean weekly spend giving the window's lift per week (a steady-state reading of the test).
 
@@ -14,8 +16,11 @@ draws through :mod:`wanamaker.mmm.transforms` (the same functions, so the curves
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -46,8 +51,37 @@ def import_pymc_marketing() -> Any:
     return pymc_marketing
 
 
+def _trend(data: WeeklyData) -> Array:
+    """The linear trend: 0 at the first week, 1 at the last."""
+    days = data.days.astype(np.float64)
+    out: Array = (days - days[0]) / max(days[-1] - days[0], 1.0)
+    return out
+
+
+def controls_hold_trend(data: WeeklyData, tolerance: float = 1e-6) -> bool:
+    """Whether the controls (with an intercept) already make up the linear trend, e.g. a time index ``t``.
+
+    >>> from datetime import date, timedelta
+    >>> weeks = tuple(date(2024, 1, 1) + timedelta(weeks=i) for i in range(5))
+    >>> def data(controls: list[list[float]]) -> WeeklyData:
+    ...     return WeeklyData(weeks, np.ones(5), "y", ("tv",), np.ones((1, 5)), np.array(controls).reshape(-1, 5),
+    ...                       tuple(f"z{i}" for i in range(len(controls))))
+    >>> controls_hold_trend(data([[10.0, 11.0, 12.0, 13.0, 14.0]])), controls_hold_trend(data([[0, 1, 0, 0, 1.0]]))
+    (True, False)
+    >>> controls_hold_trend(data([]))
+    False
+    """
+    if not data.control_names:
+        return False
+    trend = _trend(data)
+    basis = np.column_stack([np.ones_like(trend), *data.controls])
+    coef, *_ = np.linalg.lstsq(basis, trend, rcond=None)
+    return bool(np.abs(basis @ coef - trend).max() < tolerance)
+
+
 def _inputs(data: WeeklyData, settings: Settings) -> tuple[Any, Any, list[str], list[str]]:
-    """``X`` and ``y`` with safe column names (``c0..`` channels, ``z0..`` controls, ``trend``)."""
+    """``X`` and ``y`` with safe column names (``c0..`` channels, ``z0..`` controls, ``trend`` unless the controls
+    hold it already)."""
     import pandas as pd
 
     channels = [f"c{i}" for i in range(len(data.channels))]
@@ -55,9 +89,8 @@ def _inputs(data: WeeklyData, settings: Settings) -> tuple[Any, Any, list[str], 
     frame: dict[str, Any] = {"week": pd.to_datetime(list(data.weeks))}
     frame.update({c: data.spend[i] for i, c in enumerate(channels)})
     frame.update({c: data.controls[i] for i, c in enumerate(controls)})
-    if settings.trend:
-        days = data.days.astype(np.float64)
-        frame["trend"] = (days - days[0]) / max(days[-1] - days[0], 1.0)
+    if settings.trend and not controls_hold_trend(data):
+        frame["trend"] = _trend(data)
         controls.append("trend")
     return pd.DataFrame(frame), pd.Series(data.outcome, name="outcome"), channels, controls
 
@@ -78,8 +111,11 @@ def _lift_frame(data: WeeklyData, tests: Sequence[LiftTest]) -> Any:
     return pd.DataFrame(rows)
 
 
-def fit_bayes(data: WeeklyData, settings: Settings, tests: Sequence[LiftTest] = ()) -> MmmResult:
-    """Sample PyMC-Marketing's MMM on ``data`` (see the module doc)."""
+def fit_bayes(data: WeeklyData, settings: Settings, tests: Sequence[LiftTest] = (), *,
+              sampler: Mapping[str, Any] | None = None) -> MmmResult:
+    """Sample PyMC-Marketing's MMM on ``data`` (see the module doc). ``sampler``: keyword arguments for
+    ``pm.sample`` (``draws``, ``tune``, ``chains``, ...) over PyMC's defaults (1,000 draws after 1,000 tuning steps,
+    two or more chains)."""
     import_pymc_marketing()
     from pymc_marketing.mmm import GeometricAdstock, HillSaturation, LogisticSaturation
     from pymc_marketing.mmm.multidimensional import MMM
@@ -96,14 +132,20 @@ def fit_bayes(data: WeeklyData, settings: Settings, tests: Sequence[LiftTest] = 
     mmm.build_model(x, y)
     if tests:
         mmm.add_lift_test_measurements(_lift_frame(data, tests))
-    idata = mmm.fit(x, y, progressbar=False, random_seed=settings.seed)
+    with contextlib.redirect_stdout(sys.stderr):  # PyMC's "Computing ..." bar would land in --format json's stdout
+        idata = mmm.fit(x, y, progressbar=False, random_seed=settings.seed, **dict(sampler or {}))
     posterior, constant = idata.posterior, idata.constant_data
     draws = {name: np.asarray(posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...).values)
              for name in posterior.data_vars if name.startswith(("adstock_", "saturation_")) or
              name in ("channel_contribution", *BASE_PARTS)}
-    return result_from_draws(data, settings, draws, float(np.asarray(constant["target_scale"].values).ravel()[0]),
-                             np.asarray(constant["channel_scale"].values, dtype=np.float64).ravel(),
-                             time.perf_counter() - started, len(tests))
+    result = result_from_draws(data, settings, draws, float(np.asarray(constant["target_scale"].values).ravel()[0]),
+                               np.asarray(constant["channel_scale"].values, dtype=np.float64).ravel(),
+                               time.perf_counter() - started, len(tests))
+    if settings.trend and "trend" not in controls:
+        note = ("The controls already hold the linear trend (a time index), so the Bayesian model takes it from them "
+                "and adds no trend of its own.")
+        result = replace(result, notes=(*result.notes, note))
+    return result
 
 
 def result_from_draws(data: WeeklyData, settings: Settings, draws: Mapping[str, Array], target_scale: float,
@@ -156,4 +198,4 @@ def result_from_draws(data: WeeklyData, settings: Settings, draws: Mapping[str, 
     return MmmResult(tuple(rows), tuple(curves), weekly, diagnostics, tuple(notes), params)
 
 
-__all__ = ["INSTALL_FIX", "fit_bayes", "import_pymc_marketing", "result_from_draws"]
+__all__ = ["INSTALL_FIX", "controls_hold_trend", "fit_bayes", "import_pymc_marketing", "result_from_draws"]
