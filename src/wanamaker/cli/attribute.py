@@ -103,4 +103,28 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"note: {note}", err=True)
         if explain and result.sql:
             typer.echo(result.sql, err=True)
+        models = list(dict.fromkeys(r.model for r in result.rows))
+        if fmt is Format.table and len(models) > 1 and not ci:
+            from wanamaker.cli.output import console
+
+            shown = models
+            if console.width < 30 + 9 * len(models):  # a narrow terminal: the models people compare most
+                shown = [m for m in MAIN_MODELS if m in models] or models[:6]
+            more = len(models) - len(shown)
+            hint = f"; {more} more models with a wider terminal or --format json" if more else ""
+            emit(_by_model(result.to_dicts(), shown), fmt,
+                 title=f"Share of the outcome (%) by {by.value} and model{hint}")
+            return
         emit(result.to_dicts(), fmt, title=f"Attribution by {by.value}")
+
+
+MAIN_MODELS = ("first_touch", "last_touch", "linear", "markov_3", "shapley", "calibrated")
+
+
+def _by_model(rows: list[dict[str, Any]], models: list[str]) -> list[dict[str, Any]]:
+    """A key x model table of shares, keys by their largest share (reserved keys last)."""
+    shares: dict[str, dict[str, float]] = {}
+    for r in rows:
+        shares.setdefault(r["key"], {})[r["model"]] = r["share"]
+    order = sorted(shares, key=lambda k: (k.startswith("("), -max(shares[k].values())))
+    return [{"key": k, **{m: round(100 * shares[k].get(m, 0.0), 1) for m in models}} for k in order]
