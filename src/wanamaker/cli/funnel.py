@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from wanamaker.cli.output import Format, FormatOpt, WorkspaceOpt, current_workspace, emit
+from wanamaker.cli.output import Format, FormatOpt, WorkspaceOpt, current_workspace, emit, err_console
 from wanamaker.config.options import choice_option, moment_option
 from wanamaker.errors import UsageError
 
@@ -54,6 +54,35 @@ def _flat(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             flat[k] = v
         out.append(flat)
     return out
+
+
+TOP = 8
+
+
+def largest(rows: list[dict[str, Any]], top: int = TOP) -> tuple[list[dict[str, Any]], int]:
+    """A table's summary: the overall rows (every period), then per breakdown (``by``) the ``top`` groups by volume
+    (the first count column) over the whole window, largest first; a breakdown's rows per period are left to
+    ``--all``. Returns the rows kept and how many were left out.
+
+    >>> rows = [{"by": "all", "key": "all", "n": 9}] + [{"by": "channel", "key": c, "n": n} for c, n in
+    ...        (("a", 1), ("b", 5), ("c", 3))]
+    >>> kept, left = largest(rows, top=2)
+    >>> [r["key"] for r in kept], left
+    (['all', 'b', 'c'], 1)
+    """
+    if not rows:
+        return rows, 0
+    count = next((k for k, v in rows[0].items() if isinstance(v, int) and not isinstance(v, bool)), None)
+    groups: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r.get("by"), r.get("period")), []).append(r)
+    kept: list[dict[str, Any]] = []
+    for (by, period), members in groups.items():
+        if by in (None, "all") or count is None:
+            kept += members
+        elif period is None:
+            kept += sorted(members, key=lambda r: -(r.get(count) or 0))[:top]
+    return kept, len(rows) - len(kept)
 
 
 def register(app: typer.Typer) -> None:
@@ -126,6 +155,8 @@ def register(app: typer.Typer) -> None:
         section: Annotated[AlignmentSection | None, typer.Option(
             "--section", help="Only one part (needed for --format csv).")] = None,
         period: Annotated[str, typer.Option("--period", help="Periods of acceptance and survey.")] = "quarter",
+        show_all: Annotated[bool, typer.Option("--all", help="Every row of every breakdown (a table shows the "
+                                                             "largest groups of each).")] = False,
         fmt: FormatOpt = Format.table,
         workspace: WorkspaceOpt = None,
     ) -> None:
@@ -151,4 +182,13 @@ def register(app: typer.Typer) -> None:
                     "n/a" if share is None else f"{share:.1%}")
             else:
                 title = name.replace("_", " ")
+            hidden = 0
+            if fmt is Format.table and not show_all:
+                rows, hidden = largest(rows)
+                if name == "survey" and any(r.get("comments") for r in rows):
+                    rows = [{k: v for k, v in r.items() if k != "comments"} for r in rows]
+                    title += " (comments: --all or --format json)"
             emit(rows, fmt, title=title)
+            if hidden:
+                err_console.print(f"{name}: {hidden} smaller rows not shown: --all, or --section {name} --format csv",
+                                  highlight=False)

@@ -215,7 +215,8 @@ def headline(label: str, value: Any) -> str:
                 text += f" -{prev:.0%}-> " if prev is not None else " -> "
             text += f"{r['stage']} {r['entered']:,}"
             prev = r.get("rate")
-        return text
+        # people, not deals (the pipeline line counts deals); a lead need not have been a web visitor first
+        return f"people: {text}" if text else text
     if label == "sla" and isinstance(value, list):
         return (
             ", ".join(
