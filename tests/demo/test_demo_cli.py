@@ -46,7 +46,7 @@ def test_funnel_headline_puts_each_rate_on_its_arrow() -> None:
     rows = [{"key": "all", "stage": "lead", "entered": 1000, "rate": 0.2},
             {"key": "all", "stage": "mql", "entered": 200, "rate": 0.5},
             {"key": "all", "stage": "won", "entered": 100, "rate": None}]
-    assert headline("funnel", rows) == "lead 1,000 -20%-> mql 200 -50%-> won 100"
+    assert headline("funnel", rows) == "people: lead 1,000 -20%-> mql 200 -50%-> won 100"
 
 
 PLAN_CODES = ("orphan_goal", "infeasible_target", "efficiency_only_chain", "sla_breach", "conflicting_offers",
