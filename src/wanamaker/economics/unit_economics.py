@@ -54,6 +54,7 @@ from wanamaker.economics import ltv as ltv_mod
 from wanamaker.economics.retention import with_key, won_customers
 from wanamaker.errors import DataError, UsageError, WanamakerError
 from wanamaker.metrics import catalogue
+from wanamaker.metrics.catalogue import ratio
 from wanamaker.metrics.money import opportunity_money
 from wanamaker.metrics.periods import Period, parse_label, periods_between
 
@@ -110,13 +111,6 @@ class EconomicsResult:
 
     def as_json(self) -> list[dict[str, Any]]:
         return [r.as_dict() for r in self.rows]
-
-
-def ratio(num: float | None, den: float | None) -> float | None:
-    """``num / den``; null when either is missing or the denominator is 0 (DESIGN conventions)."""
-    if num is None or den is None or den == 0:
-        return None
-    return num / den
 
 
 def romi(gross_profit: float | None, cost: float | None) -> float | None:

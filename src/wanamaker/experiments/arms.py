@@ -18,6 +18,7 @@ import ibis
 
 from wanamaker.config.issues import did_you_mean
 from wanamaker.errors import UsageError
+from wanamaker.metrics.catalogue import n_true
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -79,10 +80,6 @@ class Experiment:
         return any(a.revenue_rows for a in self.arms)
 
 
-def _n_true(condition: ir.BooleanValue) -> ir.IntegerScalar:
-    return ibis.ifelse(condition, 1, 0).sum()  # a boolean never casts to an integer on PostgreSQL
-
-
 def _aggregates(e: ir.Table) -> ir.Table:
     ctrl = e.is_control.fill_null(False)
     conv = e.converted.fill_null(False)
@@ -91,7 +88,7 @@ def _aggregates(e: ir.Table) -> ir.Table:
         "kind": e.kind.max(),
         "channel": e.channel.max(),
         "units": e.unit_id.nunique(),
-        "conversions": _n_true(conv),
+        "conversions": n_true(conv),
         "revenue_rows": e.revenue.count(),
         "revenue_sum": rev.sum(),
         "revenue_var": rev.var(),

@@ -27,6 +27,7 @@ import ibis
 import ibis.expr.types as ir
 
 from wanamaker.funnel._source import days_between
+from wanamaker.metrics.catalogue import ratio
 from wanamaker.metrics.periods import Period, label_expr
 
 
@@ -96,10 +97,6 @@ def steps(wide: ir.Table, n: int, within: timedelta | None = None) -> ir.Table:
     )
 
 
-def _ratio(num: int | None, den: int) -> float | None:
-    return None if num is None or den == 0 else num / den
-
-
 def _clean(value: Any) -> float | None:
     if value is None:
         return None
@@ -144,8 +141,8 @@ def cohort_rows(
                 stage=stages[i],
                 entered=entered,
                 converted_to_next=converted,
-                rate=_ratio(converted, entered),
-                to_final_rate=_ratio(int(rec["final"]), entered),
+                rate=ratio(converted, entered),
+                to_final_rate=ratio(int(rec["final"]), entered),
                 median_days_to_next=_clean(rec["median_days"]) if i < last else None,
             )
         )
@@ -189,8 +186,8 @@ def period_rows(st: ir.Table, stages: list[str], periods: list[Period]) -> list[
                     stage=stage,
                     entered=entered,
                     converted_to_next=converted,
-                    rate=_ratio(converted, entered),
-                    to_final_rate=_ratio(cell.get(last, (0, None))[0], entered),
+                    rate=ratio(converted, entered),
+                    to_final_rate=ratio(cell.get(last, (0, None))[0], entered),
                     median_days_to_next=nxt[1] if nxt is not None else None,
                 )
             )

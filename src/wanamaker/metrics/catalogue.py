@@ -40,6 +40,19 @@ ALL_KEY = "all"
 NONE_KEY = "(none)"
 
 
+def ratio(num: float | None, den: float | None) -> float | None:
+    """``num / den``; null when either is missing or the denominator is 0 (DESIGN conventions)."""
+    if num is None or den is None or den == 0:
+        return None
+    return num / den
+
+
+def n_true(condition: ir.BooleanValue) -> ir.IntegerScalar:
+    """How many rows ``condition`` holds for (null counts as false): a sum of 1s and 0s, since a boolean never
+    casts to an integer on PostgreSQL."""
+    return condition.ifelse(1, 0).sum()
+
+
 class Source(Protocol):
     """What a metric reads: the workspace's config and its tables."""
 

@@ -221,14 +221,14 @@ def _mix_model(ws: Workspace, period: Period, channels: set[str], notes: list[st
                ) -> dict[str, tuple[float, float, float]]:
     """Per untested channel with spend: the mix model's contribution to weekly pipeline (estimate, low, high) over
     the window, or nothing when the model cannot be fitted."""
-    try:
-        from wanamaker.mmm.api import mmm_from_workspace
-    except ImportError:
-        return {}
+    from wanamaker.errors import WanamakerError
+    from wanamaker.mmm.api import mmm_from_workspace
+
     try:
         result = mmm_from_workspace(ws, outcome="pipeline", in_label=period.label)
-    except Exception as exc:  # noqa: BLE001 - the mix model is one source of evidence; without it, say why
-        notes.append(f"The mix model could not be fitted ({exc}); untested channels have no causal interval.")
+    except WanamakerError as exc:  # too few weeks, no spend ...: one source of evidence less, and why
+        notes.append(f"The mix model could not be fitted ({exc.message}); untested channels have no causal "
+                     "interval.")
         return {}
     rows = result.as_json()
     baseline = next((r["contribution"] for r in rows if r["channel"] == "(baseline)"), 0.0)

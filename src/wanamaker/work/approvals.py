@@ -24,7 +24,8 @@ import ibis
 
 from wanamaker.funnel._source import ALL_KEY, NONE_KEY, days_between
 from wanamaker.funnel.results import Tabular
-from wanamaker.work.measures import _quantiles, _ratio, key_or_none, n_true
+from wanamaker.metrics.catalogue import n_true, ratio
+from wanamaker.work.measures import _quantiles, key_or_none
 from wanamaker.work.people import resolve
 
 if TYPE_CHECKING:
@@ -123,6 +124,6 @@ def _rows(r: ir.Table, by: str | None) -> list[ApprovalRow]:
     for a in table.to_pyarrow().to_pylist():
         med, p90 = _quantiles(days[a["key"]])
         out.append(ApprovalRow(a["key"], int(a["items"]), int(a["rounds"]), a["avg_rounds"], med, p90,
-                               _ratio(a["first_yes"], a["first_n"]), int(a["changes"] or 0), int(a["rejected"] or 0)))
+                               ratio(a["first_yes"], a["first_n"]), int(a["changes"] or 0), int(a["rejected"] or 0)))
     out.sort(key=lambda row: (row.key == NONE_KEY, -(row.avg_rounds or 0.0), row.key))
     return out

@@ -44,6 +44,7 @@ import numpy as np
 from wanamaker.errors import UsageError
 from wanamaker.funnel._source import ALL_KEY, NONE_KEY, days_between, scalar
 from wanamaker.funnel.results import Tabular
+from wanamaker.metrics.catalogue import n_true, ratio
 from wanamaker.metrics.periods import Period, PeriodKind, label_expr, naive_utc, parse_label, periods_between
 from wanamaker.work.people import resolve
 
@@ -108,12 +109,6 @@ class WorkResult(Tabular):
 
 def missing(value: ir.StringValue) -> ir.BooleanValue:
     return value.isnull() | (value.strip() == "")
-
-
-def n_true(condition: ir.BooleanValue) -> ir.IntegerScalar:
-    """How many rows ``condition`` holds for (null counts as false); a boolean never casts to an integer on
-    PostgreSQL, so this is a sum of 1s and 0s."""
-    return ibis.ifelse(condition, 1, 0).sum()
 
 
 def key_or_none(value: ir.StringValue) -> ir.StringValue:
@@ -304,21 +299,15 @@ def _rows(t: ir.Table, by: str | None, per_period: bool, end: datetime, tz: Zone
         metric, value, unit = outcome.get(a["key"], (None, None, None))
         out.append(WorkRow(
             key=a["key"], items=int(a["items"]), hours=float(a["hours"] or 0.0), median_cycle_days=med,
-            p90_cycle_days=p90, on_time_rate=_ratio(a["on_time"], a["on_time_n"]),
-            repeatable_share=_ratio(a["rep"], a["rep_n"]), avg_wip=avg_wip, peak_wip=peak_wip,
+            p90_cycle_days=p90, on_time_rate=ratio(a["on_time"], a["on_time_n"]),
+            repeatable_share=ratio(a["rep"], a["rep_n"]), avg_wip=avg_wip, peak_wip=peak_wip,
             unlinked_hours=float(a["unlinked_hours"] or 0.0), period=a["period"] if per_period else None,
             delivered=int(a["delivered"] or 0), overdue=int(a["overdue"] or 0),
-            repeatable_hours_share=_ratio(a["rep_hours"], a["rep_known_hours"]),
+            repeatable_hours_share=ratio(a["rep_hours"], a["rep_known_hours"]),
             development_days=float(np.median(devs)) if devs else None, outcome_metric=metric, outcome=value,
             outcome_per_hour=per_hour(value, a["hours"], unit), small=by is not None and int(a["items"]) < min_n))
     out.sort(key=lambda r: (r.key == NONE_KEY, -r.hours, r.key))
     return out
-
-
-def _ratio(num: float | int | None, den: float | int | None) -> float | None:
-    if num is None or not den:
-        return None
-    return float(num) / float(den)
 
 
 def development_days(ws: Workspace) -> dict[str, float]:
@@ -352,4 +341,4 @@ def _outcomes(ws: Workspace, by: str | None, window: Period | None, end: datetim
 
 def per_hour(outcome: float | None, hours: float | None, unit: str | None) -> float | None:
     """Outcome per hour, for outcomes that add up (counts and money); a rate per hour means nothing."""
-    return _ratio(outcome, hours) if unit in ("count", "currency") else None
+    return ratio(outcome, hours) if unit in ("count", "currency") else None

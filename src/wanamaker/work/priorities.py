@@ -33,8 +33,9 @@ import numpy as np
 
 from wanamaker.funnel._source import ALL_KEY
 from wanamaker.funnel.results import Tabular
+from wanamaker.metrics.catalogue import n_true
 from wanamaker.metrics.periods import label_expr, naive_utc, periods_between
-from wanamaker.work.measures import missing, n_true, work_items
+from wanamaker.work.measures import missing, work_items
 
 if TYPE_CHECKING:
     from wanamaker.workspace import Workspace
