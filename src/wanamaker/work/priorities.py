@@ -24,7 +24,7 @@ actually came (0 when it came earlier); ``value_delayed`` sums the ``expected_va
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -139,7 +139,7 @@ def queue(ws: Workspace) -> QueueResult:
             rank = ranked[-1].rank
         else:
             rank = i + 1
-        ranked.append(QueueRow(rank, *[getattr(q, f) for f in list(QueueRow.__dataclass_fields__)[1:]]))
+        ranked.append(replace(q, rank=rank))
     notes = () if ranked else ("No open requests: every work item is delivered or cancelled.",)
     unvalued = sum(q.return_per_hour is None for q in ranked)
     if unvalued:
