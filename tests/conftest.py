@@ -90,3 +90,18 @@ def make_workspace(engine: str, request: pytest.FixtureRequest, tmp_path: Path
 def engine_workspace(make_workspace: Callable[[], wanamaker.Workspace]) -> wanamaker.Workspace:
     """A fresh workspace on each engine: duckdb, postgres, spark."""
     return make_workspace()
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """`wanamaker demo DIR --size small --seed 5`, run once per test run through the CLI for every test that reads
+    it (defined here, at the root, so every folder shares the one session instance)."""
+    from tests.demo.helpers import DemoRun
+    from typer.testing import CliRunner
+
+    from wanamaker.cli.app import app
+    from wanamaker.demo.spec import DemoSpec
+
+    root = tmp_path_factory.mktemp("demo") / "demo"
+    result = CliRunner().invoke(app, ["demo", str(root), "--size", "small", "--seed", "5"])
+    return DemoRun(root, DemoSpec(size="small", seed=5), result.exit_code, result.output)

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.demo.conftest import small_demo  # noqa: F401 - the session's demo workspace
 from tests.demo.helpers import DemoRun
 
 import wanamaker
@@ -26,7 +25,7 @@ def _sums(result: wanamaker.Workspace | object) -> dict[str, float]:
 
 @pytest.mark.parametrize("level", ["person", "account"])
 @pytest.mark.parametrize("milestone", ["opportunity", "won"])
-def test_demo_revenue_rows_add_up_to_the_won_revenue(small_demo: DemoRun, level: str, milestone: str) -> None:  # noqa: F811
+def test_demo_revenue_rows_add_up_to_the_won_revenue(small_demo: DemoRun, level: str, milestone: str) -> None:
     with wanamaker.open(small_demo.root, read_only=True) as ws:
         result = ws.attribution(model="all", value="revenue", level=level, milestone=milestone, persist=False)
         won = ws.sql("SELECT sum(amount) AS s FROM opportunities WHERE status = 'won'").column("s")[0].as_py()

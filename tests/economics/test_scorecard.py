@@ -4,14 +4,13 @@ efficiency -- the same numbers as the metric catalogue."""
 from __future__ import annotations
 
 import pytest
-from tests.demo.conftest import small_demo  # noqa: F401 - the session's demo workspace
 from tests.demo.helpers import DemoRun
 
 import wanamaker
 from wanamaker.economics.scorecard import EFFECTIVENESS, EFFICIENCY, scorecard
 
 
-def test_scorecard_on_the_demo(small_demo: DemoRun) -> None:  # noqa: F811
+def test_scorecard_on_the_demo(small_demo: DemoRun) -> None:
     with wanamaker.open(small_demo.root, read_only=True) as ws:
         card = scorecard(ws, in_label="FY2026-Q1")
         planted = ws.sql("SELECT subject FROM demo_planted WHERE code = 'efficiency_only_chain'").to_pylist()
@@ -32,7 +31,7 @@ def test_scorecard_on_the_demo(small_demo: DemoRun) -> None:  # noqa: F811
             scorecard(ws, in_label="Q1")
 
 
-def test_economics_numbers_are_catalogue_metrics(small_demo: DemoRun) -> None:  # noqa: F811
+def test_economics_numbers_are_catalogue_metrics(small_demo: DemoRun) -> None:
     """ltv, romi, cac_loaded, ltv_cac and payback_months are the overall row of `wanamaker economics` for the
     window, so goals can be set on them."""
     with wanamaker.open(small_demo.root, read_only=True) as ws:

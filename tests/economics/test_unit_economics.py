@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import typer
-from tests.demo.conftest import small_demo  # noqa: F401 - the session's demo workspace
 from tests.demo.helpers import DemoRun
 from tests.economics.test_economics_engines import MARGIN, build, check_known_answers
 from typer.testing import CliRunner
@@ -70,7 +69,7 @@ def test_default_window_costs_prorated_and_zero_denominators(world: wanamaker.Wo
         economics(world, model="all")
 
 
-def test_demo_one_channel_by_hand(small_demo: DemoRun) -> None:  # noqa: F811
+def test_demo_one_channel_by_hand(small_demo: DemoRun) -> None:
     """paid_search on the demo: spend, CAC, payback, LTV:CAC and ROMI with intervals from the tables and the
     attribution rows (markov_3, account level, milestone won, FY2025)."""
     with wanamaker.open(small_demo.root, read_only=True) as ws:

@@ -4,7 +4,6 @@ the opportunity milestone too, and the true effects of ground_truth_experiments 
 from __future__ import annotations
 
 import pytest
-from tests.demo.conftest import small_demo  # noqa: F401
 from tests.demo.helpers import DemoRun
 
 import wanamaker
@@ -17,7 +16,7 @@ def _truth(ws: wanamaker.Workspace) -> dict[str, dict[str, object]]:
     return {str(r["experiment_id"]): r for r in rows}
 
 
-def test_demo_log_has_the_new_columns(small_demo: DemoRun) -> None:  # noqa: F811
+def test_demo_log_has_the_new_columns(small_demo: DemoRun) -> None:
     assert small_demo.exit_code == 0, small_demo.output
     with wanamaker.open(small_demo.root, read_only=True) as ws:
         rows = ws.sql("SELECT kind, milestone, min(allocation) AS lo, max(allocation) AS hi, count(price) AS priced, "
@@ -32,7 +31,7 @@ def test_demo_log_has_the_new_columns(small_demo: DemoRun) -> None:  # noqa: F81
     assert all(r["undated"] == 0 and r["before"] == 0 for r in rows)
 
 
-def test_lift_tests_are_measured_at_the_opportunity_milestone(small_demo: DemoRun) -> None:  # noqa: F811
+def test_lift_tests_are_measured_at_the_opportunity_milestone(small_demo: DemoRun) -> None:
     """Each lift test is logged at its milestone and again at opportunity, for the same units; at opportunity the
     true incremental opportunities (the world with the channel on minus off, over the exposed) lie inside the
     90 % interval of every test."""
@@ -54,7 +53,7 @@ def test_lift_tests_are_measured_at_the_opportunity_milestone(small_demo: DemoRu
     assert truth["lift-display-retargeting@opportunity"]["true_effect"] == 0
 
 
-def test_pricing_truth_inside_its_interval(small_demo: DemoRun) -> None:  # noqa: F811
+def test_pricing_truth_inside_its_interval(small_demo: DemoRun) -> None:
     """ground_truth_experiments holds price B's won revenue minus price A's over the same deals; per deal it lies
     inside the 90 % interval of the revenue per unit difference (``experiments``) and of the revenue per visitor
     difference (``pricing``)."""

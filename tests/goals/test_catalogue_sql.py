@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
-from tests.demo.conftest import small_demo  # noqa: F401  (the session fixture: the demo is built once)
 from tests.demo.helpers import DemoRun
 
 import wanamaker
@@ -24,7 +23,7 @@ STAGE_METRICS = {"visitors": "visitor", "leads": "lead", "mql": "mql", "sal": "s
 
 
 @pytest.fixture
-def demo(small_demo: DemoRun) -> Iterator[wanamaker.Workspace]:  # noqa: F811
+def demo(small_demo: DemoRun) -> Iterator[wanamaker.Workspace]:
     assert small_demo.exit_code == 0, small_demo.output
     with wanamaker.open(small_demo.root, read_only=True) as ws:
         yield ws

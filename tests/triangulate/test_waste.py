@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.demo.conftest import small_demo  # noqa: F401
 from tests.demo.helpers import DemoRun
 from typer.testing import CliRunner
 
@@ -29,7 +28,7 @@ def test_units_per_arm_by_hand() -> None:
     assert units_per_arm(0.1, 0.0) is None and units_per_arm(0.0, 0.01) is None
 
 
-def test_demo_waste(small_demo: DemoRun) -> None:  # noqa: F811
+def test_demo_waste(small_demo: DemoRun) -> None:
     assert small_demo.exit_code == 0, small_demo.output
     with wanamaker.open(small_demo.root, read_only=True) as ws:
         res = ws.waste(replicates=30)
@@ -55,7 +54,7 @@ def test_demo_waste(small_demo: DemoRun) -> None:  # noqa: F811
     assert sum(r.spend for r in by_campaign.rows[1:]) == pytest.approx(total)
 
 
-def test_cli_json(small_demo: DemoRun) -> None:  # noqa: F811
+def test_cli_json(small_demo: DemoRun) -> None:
     res = CliRunner().invoke(app, ["waste", "--replicates", "20", "--format", "json", "--workspace",
                                    str(small_demo.root)])
     assert res.exit_code == 0, res.output
@@ -63,7 +62,7 @@ def test_cli_json(small_demo: DemoRun) -> None:  # noqa: F811
     assert {"key", "spend", "incremental_value", "roi", "roi_low", "roi_high", "verdict"} <= set(rows[0])
 
 
-def test_demo_zero_effect_channel_is_the_planted_one(small_demo: DemoRun) -> None:  # noqa: F811
+def test_demo_zero_effect_channel_is_the_planted_one(small_demo: DemoRun) -> None:
     """``wanamaker check`` finds the planted ride-along (demo_planted) and no other zero-effect channel."""
     from wanamaker.triangulate.findings import zero_effect_findings
 

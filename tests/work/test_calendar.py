@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import typer
-from tests.demo.conftest import small_demo  # noqa: F401
 from tests.demo.helpers import DemoRun
 from typer.testing import CliRunner
 
@@ -155,7 +154,7 @@ def test_ics_parses_with_icalendar(cal_ws: wanamaker.Workspace) -> None:
     assert (one_day.decoded("DTSTART"), one_day.decoded("DTEND")) == (date(2026, 4, 1), date(2026, 4, 2))
 
 
-def test_demo_findings_are_the_planted_ones(small_demo: DemoRun) -> None:  # noqa: F811
+def test_demo_findings_are_the_planted_ones(small_demo: DemoRun) -> None:
     assert small_demo.exit_code == 0, small_demo.output
     codes = ("conflicting_offers", "promotion_gap", "unlinked_work")
     with wanamaker.open(small_demo.root, read_only=True) as ws:

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import typer
-from tests.demo.conftest import small_demo  # noqa: F401
 from tests.demo.helpers import DemoRun
 from typer.testing import CliRunner
 
@@ -256,7 +255,7 @@ def test_cli(world: Path) -> None:
     assert out.exit_code != 0 and "is not a date" in str(out.exception)
 
 
-def test_demo_journey(small_demo: DemoRun) -> None:  # noqa: F811
+def test_demo_journey(small_demo: DemoRun) -> None:
     """The demo's journey: three owned stages over the whole funnel, one deliverable of each status but
     missing_work_item, the webinar deliverable done through a real work item."""
     assert small_demo.exit_code == 0, small_demo.output

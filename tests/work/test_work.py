@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from tests.demo.conftest import small_demo  # noqa: F401
 from tests.demo.helpers import DemoRun
 from tests.work import work_world
 from typer.testing import CliRunner
@@ -123,7 +122,7 @@ def test_empty_workspace_says_so(workspace: wanamaker.Workspace) -> None:
     assert workspace.queue().rows_ == () and workspace.work_audit().rows_ == ()
 
 
-def test_demo_hours_equal_an_independent_sql_sum(small_demo: DemoRun) -> None:  # noqa: F811
+def test_demo_hours_equal_an_independent_sql_sum(small_demo: DemoRun) -> None:
     """Work hours by person and team equal a SUM written by hand over work_items and team_members."""
     assert small_demo.exit_code == 0, small_demo.output
     with wanamaker.open(small_demo.root, read_only=True) as ws:

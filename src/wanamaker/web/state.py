@@ -1,0 +1,105 @@
+"""What one server process shares between requests: the open workspace, one lock around it, and results
+computed once per data version.
+
+The data version is the number of completed loads (a form submission is a load, so it moves the version
+too). A page asks for a view; when the cache holds it for the current version it answers at once. While a
+load holds the workspace, readers get the last computed result instead of waiting (pages answer fast while
+loads run); a background thread recomputes the views after each version change.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from wanamaker.workspace import Workspace
+
+T = TypeVar("T")
+
+
+@dataclass
+class Cached:
+    version: int
+    value: Any
+    seconds: float
+
+
+@dataclass
+class WebState:
+    ws: Workspace
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _cache: dict[tuple[Any, ...], Cached] = field(default_factory=dict)
+    _version: int = -1
+    _checked: float = 0.0
+    max_entries: int = 256  # results kept (views per period label, drill-downs)
+    recheck_seconds: float = 2.0  # how often another process's loads are looked for (PostgreSQL, Spark)
+
+    def version(self) -> int:
+        """The data version; looked up at most every ``recheck_seconds`` and never while a load runs."""
+        now = time.monotonic()
+        if self._version >= 0 and now - self._checked < self.recheck_seconds:
+            return self._version
+        if not self.lock.acquire(blocking=self._version < 0):
+            return self._version
+        try:
+            self._version = self._count_loads()
+            self._checked = time.monotonic()
+        finally:
+            self.lock.release()
+        return self._version
+
+    def _count_loads(self) -> int:
+        if not self.ws.has_table("_loads"):
+            return 0
+        return int(self.ws.table("_loads").count().execute())
+
+    def bump(self) -> None:
+        """A load of this process finished: look again at the next request."""
+        self._checked = 0.0
+
+    def get(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """``compute()`` once per data version; a stale value while another request holds the workspace."""
+        version = self.version()
+        hit = self._cache.get(key)
+        if hit is not None and hit.version == version:
+            return hit.value  # type: ignore[no-any-return]
+        if hit is not None and not self.lock.acquire(blocking=False):
+            return hit.value  # type: ignore[no-any-return]
+        if hit is None:
+            self.lock.acquire()
+        try:
+            again = self._cache.get(key)
+            if again is not None and again.version == version:
+                return again.value  # type: ignore[no-any-return]
+            start = time.perf_counter()
+            value = compute()
+            self._cache.pop(key, None)
+            self._cache[key] = Cached(version, value, time.perf_counter() - start)
+            while len(self._cache) > self.max_entries:  # the oldest result goes first
+                self._cache.pop(next(iter(self._cache)))
+            return value
+        finally:
+            self.lock.release()
+
+    def run(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` with the workspace to itself (loads, user changes)."""
+        with self.lock:
+            return fn()
+
+    def warm(self, keys: list[tuple[tuple[Any, ...], Callable[[], Any]]]) -> threading.Thread:
+        """Compute ``keys`` in the background (at start and after each new data version)."""
+
+        def work() -> None:
+            for key, compute in keys:
+                try:
+                    self.get(key, compute)
+                except Exception:  # noqa: BLE001, S112 - a view that fails shows its error when asked for
+                    continue
+
+        thread = threading.Thread(target=work, name="wanamaker-warm", daemon=True)
+        thread.start()
+        return thread
