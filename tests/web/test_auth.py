@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from tests.web.conftest import PASSWORD, Web, csrf_of, sign_in
 
 pytest.importorskip("fastapi")

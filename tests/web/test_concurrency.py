@@ -8,7 +8,6 @@ import threading
 from typing import Any
 
 import pytest
-
 from tests.web.conftest import PASSWORD, Live, Web, csrf_of
 
 httpx = pytest.importorskip("httpx")

@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 import pytest
-
 from tests.web.conftest import Web, csrf_of
 
 pytest.importorskip("fastapi")

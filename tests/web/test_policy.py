@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from starlette.routing import Mount
-
 from tests.web.conftest import ROLES, Web
 
 pytest.importorskip("fastapi")

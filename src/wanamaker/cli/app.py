@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,6 +21,8 @@ from wanamaker.cli import journey as journey_cli
 from wanamaker.cli import ltv as ltv_cli
 from wanamaker.cli import mmm as mmm_cli
 from wanamaker.cli import pipeline as pipeline_cli
+from wanamaker.cli import report as report_cli
+from wanamaker.cli import serve as serve_cli
 from wanamaker.cli import waste as waste_cli
 from wanamaker.cli import waterfall as waterfall_cli
 from wanamaker.cli import work as work_cli
@@ -103,7 +105,9 @@ def load(
     if fmt is Format.json:
         sys.stdout.write(to_json(result.as_json()) + "\n")
     else:
-        emit(result.rows(), fmt, title=f"load {result.load_id}{' (dry run: nothing written)' if dry_run else ''}")
+        rows, folder = _file_rows(result.rows()) if fmt is Format.table else (result.rows(), None)
+        emit(rows, fmt, whole=("file",), title=f"load {result.load_id}{' (dry run: nothing written)' if dry_run else ''}"
+             + (f" from {folder}" if folder not in (None, ".") else ""))
         for rep in result.tables:
             if rep.quarantine_reasons:
                 reasons = ", ".join(f"{k} {v}" for k, v in rep.quarantine_reasons.items())
@@ -115,6 +119,23 @@ def load(
                           "mapping or config, then `wanamaker load --retry`.")
         if strict:
             raise typer.Exit(1)
+
+
+def _file_rows(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:
+    """A load table's rows with each file's name whole, and its folder (relative to the current one): in the
+    title when every file shares it, else in a last column, where it may fold. A long path never pushes the counts
+    off the screen nor cuts the name."""
+    def folder_of(path: Path) -> str:
+        try:
+            return str(path.parent.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(path.parent)
+
+    paths = [Path(str(r.get("path", ""))) for r in rows]
+    folders = {folder_of(p) for p in paths}
+    out = [{"table": r.get("table"), "file": p.name, **{k: v for k, v in r.items() if k not in ("table", "path")},
+            **({"folder": folder_of(p)} if len(folders) > 1 else {})} for r, p in zip(rows, paths, strict=True)]
+    return out, (folders.pop() if len(folders) == 1 else None)
 
 
 @app.command()
@@ -211,7 +232,8 @@ def sql(
 for _register in (attribute_cli.register, funnel_cli.register, goals_cli.register, waterfall_cli.register,
                   pipeline_cli.register, ltv_cli.register, economics_cli.register, balance_cli.register,
                   calendar_cli.register, work_cli.register, journey_cli.register, waste_cli.register,
-                  experiments_cli.register, mmm_cli.register, demo_cli.register):
+                  experiments_cli.register, mmm_cli.register, demo_cli.register, report_cli.register,
+                  serve_cli.register):
     _register(app)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -54,11 +54,16 @@ def register(app: typer.Typer) -> None:
             result = run_demo(directory, spec, on_step=lambda s: console.print(f"[bold]>[/] {s}"), on_progress=tick,
                               memory_limit=DEMO_MEMORY_LIMIT)  # fmt: skip
         b = result.built
+        report = _write_report(result.root, console, result.timings)
         out = Console()
         c = b.counts
         out.print(f"\n[bold]Demo workspace ready:[/] {result.root.resolve()}")
-        out.print(f"  {c['accounts']:,} accounts, {c['people']:,} people, {c['touchpoints']:,} touchpoints, "
-                  f"{c['opportunities']:,} opportunities, {c['won_deals']:,} won deals")  # fmt: skip
+        loaded = result.loaded  # what the tables hold (a quarantined dirty row is generated but not loaded)
+        n = {k: loaded.get(k, c.get(k, 0)) for k in ("accounts", "people", "touchpoints", "opportunities")}
+        pipeline = result.analyses.get("pipeline")
+        won = pipeline[0]["won"] if isinstance(pipeline, list) and pipeline else c["won_deals"]
+        out.print(f"  loaded: {n['accounts']:,} accounts, {n['people']:,} people, "
+                  f"{n['touchpoints']:,} touchpoints, {n['opportunities']:,} deals (opportunities), {won:,} of them won")
         steps = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
         out.print(f"  time: {steps} (total {sum(result.timings.values()):.1f}s)")
         q = result.quarantine
@@ -68,9 +73,33 @@ def register(app: typer.Typer) -> None:
         out.print(f"  ground truth: {share:.0%} of opportunities would happen with every channel off; "
                   "display retargeting has zero true effect")  # fmt: skip
         for name, value in result.analyses.items():
-            out.print(f"  {name}: {headline(name, value)}")
+            out.print(f"  {name}: {headline(name, value, result.analyses)}", highlight=False)
+        if report is not None:
+            out.print(f"  report: {report}", highlight=False, soft_wrap=True)
         out.print("\nNext steps:")
         out.print(f"  cd {directory}")
         out.print("  wanamaker funnel            # conversion between stages")
         out.print("  wanamaker attribute --model all --evaluate   # every model against the ground truth")
         out.print("  wanamaker quarantine        # the dirty rows and why they were held back")
+        out.print("  wanamaker report --pdf      # the accountability report, also as PDF")
+        out.print("  wanamaker users add you --role admin && wanamaker serve   # the web app")
+
+
+def _write_report(root: Path, console: Any, timings: dict[str, float]) -> Path | None:
+    """The demo's accountability report (HTML); a failure is said and the demo goes on."""
+    import time
+
+    import wanamaker
+    from wanamaker.errors import WanamakerError
+    from wanamaker.report import write_report
+
+    console.print("[bold]>[/] Writing the accountability report")
+    start = time.perf_counter()
+    try:
+        with wanamaker.open(root) as ws:
+            files = write_report(ws)
+    except WanamakerError as exc:
+        console.print(f"  report not written: {exc}")
+        return None
+    timings["report"] = time.perf_counter() - start
+    return files.html

@@ -7,7 +7,21 @@ from typing import Annotated
 
 import typer
 
-from wanamaker.cli.output import Format, FormatOpt, WorkspaceOpt, console, current_workspace, emit, err_console, to_json
+from wanamaker.cli.output import (
+    Format,
+    FormatOpt,
+    IntervalsOpt,
+    MinNOpt,
+    WorkspaceOpt,
+    by_volume,
+    console,
+    current_workspace,
+    emit,
+    err_console,
+    small_for_table,
+    to_json,
+    without_intervals,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -28,10 +42,13 @@ def register(app: typer.Typer) -> None:
         replicates: Annotated[int, typer.Option(
             "--replicates", help="Bootstrap replicates of the ROMI intervals.")] = 200,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+        min_n: MinNOpt = 30,
+        intervals: IntervalsOpt = False,
         fmt: FormatOpt = Format.table,
         workspace: WorkspaceOpt = None,
     ) -> None:
-        """CAC, LTV, LTV:CAC, payback months and ROMI (with intervals) per channel, campaign or segment."""
+        """CAC, LTV, LTV:CAC, payback months and ROMI (with intervals) per channel, campaign or segment. With --by,
+        groups are listed by new customers, largest first, and those with fewer than --min-n are flagged small."""
         from wanamaker.attribution.api import MAX_REPLICATES
         from wanamaker.attribution.models import check_model
         from wanamaker.config.options import choice_option, int_option
@@ -57,6 +74,7 @@ def register(app: typer.Typer) -> None:
                 raise UsageError(f"--in {exc}", fix="Write --in 2026-03, FY2026-Q1 or FY2026.") from exc
         int_option("--replicates", replicates, maximum=MAX_REPLICATES)
         int_option("--seed", seed, minimum=0)
+        int_option("--min-n", min_n, minimum=0)
         if scorecard:
             _print_scorecard(in_label, fmt, workspace)
             return
@@ -69,8 +87,16 @@ def register(app: typer.Typer) -> None:
             else:
                 result = run(ws, by=by, model=model, in_label=in_label, replicates=replicates, seed=seed)
                 window = result.params.get("window", "")
-                emit(result.as_json(), fmt, title=f"economics {window} ({result.params.get('currency', '')}, "
-                                                  f"{result.params.get('model', '')})")
+                table = result.as_json()
+                if by is not None:  # the CAC of a handful of new customers is noise: flagged small
+                    table = by_volume(table, "new_customers", min_n=min_n)
+                hint = ""
+                if fmt is Format.table and not intervals:
+                    hint = "; ROMI intervals: --intervals" if any(r.get("romi_low") is not None for r in table) else ""
+                    table = without_intervals(table)
+                emit(small_for_table(table) if fmt is Format.table else table, fmt,
+                     title=f"economics {window} ({result.params.get('currency', '')}, "
+                           f"{result.params.get('model', '')}{hint})")
                 notes = result.notes
                 empty = not result.rows
         for note in notes:
@@ -96,27 +122,35 @@ def _print_scorecard(in_label: str | None, fmt: Format, workspace: Path | None) 
         if value is None:
             return "n/a"
         if unit == "ratio":
-            return f"{value:.1%}"
+            return f"{value:,.1%}"
         if unit == "currency":
             return f"{value:,.0f} {currency}"
-        return f"{value:,.1f}" if unit == "days" else f"{value:,.0f}"
+        # a payback of 0.4 months is not 0
+        return f"{value:,.1f}" if unit == "days" or abs(value) < 10 else f"{value:,.0f}"
 
-    table = Table(title=f"scorecard {card.period}: effectiveness beside efficiency")
-    for name in ("effectiveness (outcomes)", "value", "change", "efficiency (cost, speed)", "value ", "change "):
-        table.add_column(name, justify="right" if name.strip() in ("value", "change") else "left", no_wrap=True)
-    left = [ln for ln in card.lines if ln.column == "effectiveness"]
-    right = [ln for ln in card.lines if ln.column == "efficiency"]
-    for i in range(max(len(left), len(right))):
-        cells: list[str] = []
-        for side in (left, right):
-            if i < len(side):
-                ln = side[i]
-                change = "" if ln.change is None else f"{ln.change:+.0%}"
-                cells += [ln.name, show(ln.value, ln.unit), change]
-            else:
-                cells += ["", "", ""]
-        table.add_row(*cells)
-    console.print(table)
+    from rich.text import Text
+
+    heads = (("effectiveness (outcomes)", "value", "change"), ("efficiency (cost, speed)", "value", "change"))
+    sides: list[list[tuple[str, str, str]]] = [
+        [(ln.name, show(ln.value, ln.unit), "" if ln.change is None else f"{ln.change:+.0%}")
+         for ln in card.lines if ln.column == column] for column in ("effectiveness", "efficiency")]
+    widths = [max([len(h[k]) for h in heads] + [len(c[k]) for side in sides for c in side]) for k in range(3)]
+    title = f"scorecard {card.period}: effectiveness beside efficiency"
+    # side by side when both halves fit the terminal, else one above the other: a number is never cut
+    layout = [(heads[0] + heads[1], [0, 1])] if 2 * sum(widths) + 19 <= console.width else [
+        (heads[0], [0]), (heads[1], [1])]
+    for names, which in layout:
+        table = Table(title=Text(title if len(layout) == 1 else f"scorecard {card.period}: {names[0]}"))
+        for k, name in enumerate(names):
+            numeric = k % 3 != 0
+            table.add_column(Text(name), justify="right" if numeric else "left", no_wrap=numeric,
+                             overflow="fold")
+        for i in range(max(len(sides[w]) for w in which)):
+            cells: list[str] = []
+            for w in which:
+                cells += list(sides[w][i]) if i < len(sides[w]) else ["", "", ""]
+            table.add_row(*[Text(c) for c in cells])
+        console.print(table)
     if card.efficiency_only_goals:
         console.print("Goals measured only by efficiency: " + ", ".join(card.efficiency_only_goals) +
                       " (see `wanamaker check`).", highlight=False)

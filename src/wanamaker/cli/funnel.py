@@ -8,8 +8,18 @@ from typing import Annotated, Any
 
 import typer
 
-from wanamaker.cli.output import Format, FormatOpt, WorkspaceOpt, current_workspace, emit, err_console
-from wanamaker.config.options import choice_option, moment_option
+from wanamaker.cli.output import (
+    Format,
+    FormatOpt,
+    MinNOpt,
+    WorkspaceOpt,
+    by_volume,
+    current_workspace,
+    emit,
+    err_console,
+    small_for_table,
+)
+from wanamaker.config.options import choice_option, int_option, moment_option
 from wanamaker.errors import UsageError
 
 PeriodOpt = Annotated[
@@ -76,12 +86,13 @@ def largest(rows: list[dict[str, Any]], top: int = TOP) -> tuple[list[dict[str, 
     groups: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
     for r in rows:
         groups.setdefault((r.get("by"), r.get("period")), []).append(r)
-    kept: list[dict[str, Any]] = []
+    keep: set[int] = set()
     for (by, period), members in groups.items():
         if by in (None, "all") or count is None:
-            kept += members
+            keep.update(id(r) for r in members)
         elif period is None:
-            kept += sorted(members, key=lambda r: -(r.get(count) or 0))[:top]
+            keep.update(id(r) for r in sorted(members, key=lambda r: -(r.get(count) or 0))[:top])
+    kept = [r for r in rows if id(r) in keep]  # in the order given (by volume)
     return kept, len(rows) - len(kept)
 
 
@@ -104,14 +115,17 @@ def register(app: typer.Typer) -> None:
         FunnelView.conversion,
         stall: Annotated[str, typer.Option("--stall", help="Leakage: no event for this long = stalled.")] = "30d",
         as_of: AsOfOpt = None,
+        min_n: MinNOpt = 30,
         fmt: FormatOpt = Format.table,
         workspace: WorkspaceOpt = None,
     ) -> None:
-        """Lifecycle funnel: stage counts, conversion, velocity and leakage."""
+        """Lifecycle funnel: stage counts, conversion, velocity and leakage. With --by, groups are listed by
+        volume, largest first, and a stage entered by fewer than --min-n subjects is flagged small."""
         from wanamaker.funnel import funnel as run
         from wanamaker.funnel.api import LEVELS, as_timedelta, check_period
 
         choice_option("--level", level, LEVELS)  # checked before the workspace opens
+        int_option("--min-n", min_n, minimum=0)
         check_period(period)
         as_timedelta(within, "--within")
         as_timedelta(stall, "--stall")
@@ -122,11 +136,14 @@ def register(app: typer.Typer) -> None:
                 stages=[s.strip() for s in stages.split(",")] if stages is not None else None,
             )
         if show is FunnelView.conversion:
-            emit(result.rows(), fmt, title="funnel")
+            rows, count, title = result.rows(), "entered", "funnel"
         elif show is FunnelView.velocity:
-            emit(result.velocity_rows(), fmt, title="velocity (days)")
+            rows, count, title = result.velocity_rows(), "subjects", "velocity (days)"
         else:
-            emit(result.leakage_rows(), fmt, title=f"leakage (stalled = no event for {stall})")
+            rows, count, title = result.leakage_rows(), "reached", f"leakage (stalled = no event for {stall})"
+        if by is not None:  # the largest groups first; a rate over few subjects is flagged (leakage has no rates)
+            rows = by_volume(rows, count, min_n=None if show is FunnelView.leakage else min_n)
+        emit(small_for_table(rows) if fmt is Format.table else rows, fmt, title=title)
 
     @app.command()
     def sla(
@@ -134,10 +151,12 @@ def register(app: typer.Typer) -> None:
         period: PeriodOpt = None,
         open_: Annotated[bool, typer.Option("--open", help="List the open breaches at the as-of time.")] = False,
         as_of: AsOfOpt = None,
+        min_n: MinNOpt = 30,
         fmt: FormatOpt = Format.table,
         workspace: WorkspaceOpt = None,
     ) -> None:
-        """SLA: response times, breaches and breach rate per rule, rep or team; open breaches."""
+        """SLA: response times, breaches and breach rate per rule, rep or team; open breaches. With --by, reps or
+        teams are listed by volume, largest first, and a rule with fewer than --min-n events is flagged small."""
         from wanamaker.funnel import sla as run
         from wanamaker.funnel.api import check_period
         from wanamaker.funnel.sla import SLA_KEYS
@@ -145,9 +164,14 @@ def register(app: typer.Typer) -> None:
         check_period(period)  # checked before the workspace opens (and again by sla())
         if by is not None:
             choice_option("--by", by, SLA_KEYS)
+        int_option("--min-n", min_n, minimum=0)
         with current_workspace(workspace) as ws:
             result = run(ws, by=by, period=period, open=open_, as_of=parse_as_of(as_of, ws.config.timezone))
-        emit(result.rows(), fmt, title=f"open SLA breaches as of {result.as_of:%Y-%m-%d %H:%M} UTC" if open_
+        rows = result.rows()
+        if by is not None and not open_:
+            rows = by_volume(rows, "events", min_n=min_n)
+        emit(small_for_table(rows) if fmt is Format.table else rows, fmt,
+             title=f"open SLA breaches as of {result.as_of:%Y-%m-%d %H:%M} UTC" if open_
              else f"SLA as of {result.as_of:%Y-%m-%d %H:%M} UTC")
 
     @app.command()
@@ -157,25 +181,46 @@ def register(app: typer.Typer) -> None:
         period: Annotated[str, typer.Option("--period", help="Periods of acceptance and survey.")] = "quarter",
         show_all: Annotated[bool, typer.Option("--all", help="Every row of every breakdown (a table shows the "
                                                              "largest groups of each).")] = False,
+        min_n: MinNOpt = 30,
         fmt: FormatOpt = Format.table,
         workspace: WorkspaceOpt = None,
     ) -> None:
-        """Sales-marketing alignment: sourced / influenced, acceptance, rejection reasons, survey."""
+        """Sales-marketing alignment: sourced / influenced, acceptance, rejection reasons, survey. Breakdowns
+        list the largest groups first; a group with fewer than --min-n hand-offs (or rejections, for the
+        reasons) is flagged small."""
         from wanamaker.funnel import alignment as run
 
         choice_option("--period", period, ("month", "quarter", "year"))
+        int_option("--min-n", min_n, minimum=0)
         if fmt is Format.csv and section is None:
             raise UsageError("CSV holds one table.", fix="Add --section sourced|acceptance|rejection_reasons|"
                                                          "recycled|survey.")
         with current_workspace(workspace) as ws:
             result = run(ws, period=period)
+
+        def ordered(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            """A section's breakdowns by volume, small groups flagged where a rate or share is computed."""
+            if name == "acceptance":
+                return by_volume(rows, "handed_off", group=("key",), outer=("by",), min_n=min_n)
+            if name == "rejection_reasons":
+                return by_volume(rows, "rejected", group=("key",), outer=("by",), min_n=min_n, summed=True)
+            if name == "recycled":
+                return by_volume(rows, "recycled", group=("key",), outer=("by",))
+            return rows
+
         if fmt is Format.json:
-            payload = result.as_dict() if section is None else result.section(section.value)
+            payload: Any
+            if section is None:
+                payload = result.as_dict()
+                for name in ("acceptance", "rejection_reasons", "recycled"):
+                    payload[name] = ordered(name, payload[name])
+            else:
+                payload = ordered(section.value, result.section(section.value))
             emit([], fmt, payload=payload)
             return
         names = [section.value] if section else [s.value for s in AlignmentSection]
         for name in names:
-            rows = _flat(result.section(name))
+            rows = _flat(ordered(name, result.section(name)))
             if name == "sourced" and fmt is Format.table:
                 share = result.sourced.marketing_share_of_won_revenue
                 title = f"sourced ({result.sourced.rule}); marketing share of won revenue: " + (
@@ -188,7 +233,7 @@ def register(app: typer.Typer) -> None:
                 if name == "survey" and any(r.get("comments") for r in rows):
                     rows = [{k: v for k, v in r.items() if k != "comments"} for r in rows]
                     title += " (comments: --all or --format json)"
-            emit(rows, fmt, title=title)
+            emit(small_for_table(rows) if fmt is Format.table else rows, fmt, title=title)
             if hidden:
                 err_console.print(f"{name}: {hidden} smaller rows not shown: --all, or --section {name} --format csv",
                                   highlight=False)

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from wanamaker.cli.output import Format, FormatOpt, WorkspaceOpt, current_workspace, emit, err_console
+from wanamaker.cli.output import (
+    Format,
+    FormatOpt,
+    IntervalsOpt,
+    WorkspaceOpt,
+    current_workspace,
+    emit,
+    err_console,
+    without_intervals,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -18,6 +27,7 @@ def register(app: typer.Typer) -> None:
                                                                   "(default: the last complete fiscal year).")] = None,
         replicates: Annotated[int, typer.Option(help="Bootstrap replicates of the attribution intervals.")] = 200,
         seed: Annotated[int, typer.Option(help="Random seed of the bootstrap.")] = 0,
+        intervals: IntervalsOpt = False,
         fmt: FormatOpt = Format.table,
         workspace: WorkspaceOpt = None,
     ) -> None:
@@ -34,7 +44,10 @@ def register(app: typer.Typer) -> None:
         if fmt is Format.table:
             rows = [{k: r[k] for k in ("key", "spend", "incremental_value", "roi", "roi_low", "roi_high", "verdict",
                                        "source")} for r in rows]
-        emit(rows, fmt, title=f"waste in {result.window} (break-even ROI {result.breakeven:.2f})")
+            if not intervals:  # the verdict already says whether the interval clears break-even
+                rows = without_intervals(rows)
+        hint = "" if intervals else "; the ROI interval behind each verdict: --intervals"
+        emit(rows, fmt, title=f"waste in {result.window} (break-even ROI {result.breakeven:.2f}{hint})")
         for r in result.rows:
             if r.recommendation:
                 err_console.print(f"{r.key}: {r.recommendation}", highlight=False)

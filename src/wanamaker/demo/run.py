@@ -202,20 +202,33 @@ def run_analyses(ws: Workspace, say: Callable[[str], None]) -> dict[str, Any]:
     return out
 
 
-def headline(label: str, value: Any) -> str:
-    """One line per analysis for the summary."""
+def headline(label: str, value: Any, analyses: dict[str, Any] | None = None) -> str:
+    """One line per analysis for the summary, each number named by what it counts (people, deals, accounts).
+    ``analyses`` (every result, by label) lets a line name a related count: the funnel's won people beside the
+    pipeline's won deals."""
     if isinstance(value, str):
         return value
     if label == "funnel" and isinstance(value, list):
         rows = [r for r in value if r.get("key") == "all" and r.get("entered")]
+        visited = None
+        if len(rows) > 1 and rows[0].get("stage") == "visitor":
+            # a person is a visitor from their first tracked touch, so a lead need not have been one: the line
+            # starts at the next stage and says how many of those people were tracked
+            visited, rows = rows[0]["entered"], rows[1:]
         # each arrow carries the stage's conversion to the next stage
         text, prev = "", None
-        for r in rows:
+        for i, r in enumerate(rows):
             if text:
                 text += f" -{prev:.0%}-> " if prev is not None else " -> "
             text += f"{r['stage']} {r['entered']:,}"
+            if i == 0 and visited is not None:
+                text += f" ({visited:,} with a tracked touch)"
             prev = r.get("rate")
-        # people, not deals (the pipeline line counts deals); a lead need not have been a web visitor first
+        pipeline = (analyses or {}).get("pipeline")
+        if text and rows[-1].get("stage") == "won" and isinstance(pipeline, list) and pipeline:
+            won = pipeline[0].get("won")
+            if isinstance(won, int):  # people, not deals: one won deal can carry several people
+                text += f" (on {won:,} won deal{'s' if won != 1 else ''})"
         return f"people: {text}" if text else text
     if label == "sla" and isinstance(value, list):
         return (
@@ -237,8 +250,9 @@ def headline(label: str, value: Any) -> str:
     if label == "pipeline" and isinstance(value, list) and value:
         a = value[0]
         rate = f"{a['win_rate']:.0%}" if a.get("win_rate") is not None else "n/a"
-        return (f"{a['created']:,} deals created, {a['won']:,} won ({a['won_amount']:,.0f} won revenue), "
-                f"{a['lost']:,} lost; win rate {rate}, median {a['median_cycle_days'] or 0:.0f} days to close")
+        return (f"deals: {a['created']:,} created, {a['won']:,} won ({a['won_amount']:,.0f} won revenue), "
+                f"{a['lost']:,} lost; win rate {rate} of closed deals, median {a['median_cycle_days'] or 0:.0f} days "
+                "to close")
     if label == "balance" and isinstance(value, list):
         overall = {r["measure"]: r for r in value if r["period"] == "all"}
         parts = [f"{m} {r['long_share']:.0%} long-term" for m, r in overall.items() if r["long_share"] is not None]

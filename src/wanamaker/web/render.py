@@ -11,14 +11,11 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 
-def format_cell(column: str, value: Any, currency: str) -> str:
-    try:
-        from wanamaker.report.html import format_cell as report_cell
-    except ImportError:  # pragma: no cover - the report module ships with the package
-        from wanamaker.cli.output import cell
+def format_cell(column: str, value: Any, currency: str, unit: str | None = None) -> str:
+    """A cell as the report shows it (percentages, money in the workspace currency, no scientific notation)."""
+    from wanamaker.report.html import format_cell as report_cell
 
-        return cell(value, column)
-    return str(report_cell(column, value, currency))
+    return str(report_cell(column, value, currency, unit=unit))
 
 
 def spec_json(spec: dict[str, Any]) -> Markup:
@@ -30,7 +27,7 @@ def spec_json(spec: dict[str, Any]) -> Markup:
 
 
 def install_filters(env: Environment, currency: str) -> None:
-    env.filters["fmt"] = lambda value, column="": format_cell(str(column), value, currency)
+    env.filters["fmt"] = lambda value, column="", unit=None: format_cell(str(column), value, currency, unit)
     env.filters["spec_json"] = spec_json
 
 

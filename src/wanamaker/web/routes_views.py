@@ -118,7 +118,18 @@ def channel_detail(wm: App, channel: str) -> dict[str, Any]:
     for row in rows:
         row["name"] = names.get(row["campaign_id"])
     rows.sort(key=lambda r: -(r.get("markov_3") or r.get("last_touch") or 0.0))
-    return {"channel": channel, "models": list(DRILL_MODELS), "campaigns": rows,
+
+    def touches() -> dict[str, Any]:
+        t = wm.state.ws.table("touchpoints")
+        mine = t.filter(t.channel == channel)
+        newest = (mine.select("touch_id", "ts", "person_id", "account_id", "campaign_id", "touch_type", "source",
+                              "medium", "content", "cost")
+                  .order_by(ibis.desc("ts"), "touch_id").limit(50).to_pyarrow().to_pylist())
+        return {"total": int(mine.count().execute()), "touches": newest}
+
+    found = wm.state.get(("channel-touches", channel), touches)
+    return {"channel": channel, "models": list(DRILL_MODELS), "campaigns": rows, "touches": found["touches"],
+            "touches_total": found["total"],
             "source": "touchpoints and stage_events; credited conversions per model (wanamaker attribute --by campaign)"}
 
 
@@ -152,17 +163,21 @@ def goal_detail(wm: App, goal_id: str) -> dict[str, Any]:
     return {"goal": goal, "children": children, "parent": parent}
 
 
-def link_for(session: Session | None, column: str, value: Any) -> str | None:
-    """Where a table cell drills down to, when the session's role may follow it."""
-    if session is None or value is None or session.role not in READ:
+def link_for(session: Session | None, view_key: str, table_key: str, column: str, row: dict[str, Any]) -> str | None:
+    """Where a table cell drills down to (channel -> campaigns -> touches, goal -> child goals), when the session's
+    role may follow it."""
+    if session is None or session.role not in READ:
+        return None
+    value = row.get(column)
+    if value is None:
         return None
     text = quote(str(value), safe="")
-    if column == "channel":
+    if column == "channel" or (view_key == "attribution" and column == "key" and str(value) != "(baseline)"):
         return f"/attribution/channel/{text}"
     if column == "campaign_id":
         return f"/attribution/campaign/{text}"
-    if column in ("goal_id", "parent") or column == "id":
-        return f"/goals/{text}"
+    if table_key == "goals" and column == "name" and row.get("id"):
+        return f"/goals/{quote(str(row['id']), safe='')}"
     return None
 
 

@@ -7,7 +7,7 @@
       var data = document.getElementById(el.getAttribute("data-chart-spec"));
       if (!data || typeof window.vegaEmbed !== "function") { return; }
       var spec = JSON.parse(data.textContent);
-      window.vegaEmbed(el, spec, { ast: true, actions: false, renderer: "svg" }).then(function () {
+      window.vegaEmbed(el, spec, { ast: true, actions: false, renderer: "svg", defaultStyle: false, tooltip: { disableDefaultStyle: true } }).then(function () {
         el.setAttribute("data-chart-ready", "true");
       }).catch(function (err) {
         el.textContent = "The chart could not be drawn: " + err;
