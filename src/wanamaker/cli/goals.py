@@ -98,21 +98,31 @@ def _goal_table(result: GoalsResult) -> None:
     from rich.table import Table
 
     colour = {"done": "green", "on_track": "green", "at_risk": "yellow", "behind": "red", "not_started": "dim"}
-    table = Table(title=f"goals as of {result.as_of:%Y-%m-%d %H:%M} UTC")
-    table.add_column("goal", no_wrap=True)
-    table.add_column("metric", no_wrap=True, overflow="ellipsis", max_width=24)
-    table.add_column("period", no_wrap=True)
-    for name in ("baseline", "target", "actual"):
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("progress / pace", justify="right", no_wrap=True)
-    table.add_column("status", no_wrap=True)
+    rows = []
     for r in result.rows:
         unit = result.units.get(r.metric)
         mark = "*" if r.kind == "efficiency" else ""
-        table.add_row("  " * r.depth + r.id, r.metric + mark, r.period, _number(r.baseline, unit),
-                      _number(r.target, unit), _number(r.actual, unit),
-                      f"{_pct(r.progress)} / {_pct(r.expected_progress)}",
-                      f"[{colour.get(r.status, 'bold')}]{r.status}[/]")
+        rows.append(("  " * r.depth + r.id, r.metric + mark, r.period, _number(r.baseline, unit),
+                     _number(r.target, unit), _number(r.actual, unit),
+                     f"{_pct(r.progress)} / {_pct(r.expected_progress)}", r.status))
+    # numbers, periods and statuses are never cut (their columns are as wide as their longest value); ids and
+    # metric names fold onto more lines on a narrow terminal; below 100 columns the baseline is left out
+    widest = [max([len(row[i]) for row in rows] + [1]) for i in range(8)]
+    narrow = console.width < 100
+    table = Table(title=f"goals as of {result.as_of:%Y-%m-%d %H:%M} UTC" + (" (baseline: a wider terminal)"
+                                                                            if narrow else ""),
+                  show_edge=not narrow)
+    table.add_column("goal", overflow="fold", min_width=min(widest[0], 8))
+    table.add_column("metric", overflow="fold", min_width=min(widest[1], 6))
+    table.add_column("period", no_wrap=True, min_width=widest[2])
+    for i, name in enumerate(("baseline", "target", "actual"), start=3):
+        if not (narrow and name == "baseline"):
+            table.add_column(name, justify="right", no_wrap=True, min_width=widest[i])
+    table.add_column("progress / pace", justify="right", min_width=widest[6])
+    table.add_column("status", no_wrap=True, min_width=widest[7])
+    for row in rows:
+        cells = [row[0], row[1], row[2], *([] if narrow else [row[3]]), row[4], row[5], row[6]]
+        table.add_row(*cells, f"[{colour.get(row[7], 'bold')}]{row[7]}[/]")
     console.print(table)
     console.print("* an efficiency metric. Progress of a count or a sum is actual / target, of a rate its move from "
                   "baseline to target; pace is the elapsed share of the period; a parent's status is its worst "

@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from wanamaker.cli.output import Format, FormatOpt, WorkspaceOpt, current_workspace, emit, err_console
+from wanamaker.cli.output import (
+    Format,
+    FormatOpt,
+    IntervalsOpt,
+    WorkspaceOpt,
+    current_workspace,
+    emit,
+    err_console,
+    without_intervals,
+)
 from wanamaker.config.options import choice_option, int_option, moment_option
 
 
@@ -44,6 +53,7 @@ def register(app: typer.Typer) -> None:
             "--backtest", help="Score past plans: how often each stage's 80 % interval held the actual volume.")
         ] = False,
         quarters: Annotated[int, typer.Option("--quarters", help="Backtest: the last N complete quarters.")] = 4,
+        intervals: IntervalsOpt = False,
         fmt: FormatOpt = Format.table,
         workspace: WorkspaceOpt = None,
     ) -> None:
@@ -93,5 +103,8 @@ def register(app: typer.Typer) -> None:
             title = f"waterfall: volume needed by {p['need_by']} ({p['in']})"
             if result.probability is not None:
                 title += f"; probability the plan reaches the target: {result.probability:.0%}"
-        emit(result.table_rows(), fmt,
+        table = result.table_rows() if intervals else without_intervals(result.table_rows())
+        if not intervals:
+            title += "; rate intervals: --intervals"
+        emit(table, fmt,
              title=f"{title}; rates from {p['history_from'][:10]} to {p['history_to'][:10]} ({p['level']})")

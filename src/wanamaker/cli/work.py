@@ -10,7 +10,7 @@ from wanamaker.cli.output import Format, FormatOpt, WorkspaceOpt, current_worksp
 from wanamaker.errors import UsageError
 
 TABLE_COLUMNS = ("key", "items", "hours", "median_cycle_days", "p90_cycle_days", "on_time_rate", "repeatable_share",
-                 "avg_wip", "peak_wip", "unlinked_hours", "outcome_per_hour")
+                 "avg_wip", "peak_wip", "unlinked_hours", "outcome_per_hour", "small")
 
 
 def register(app: typer.Typer) -> None:
