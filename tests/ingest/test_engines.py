@@ -56,3 +56,16 @@ def test_load_and_query_on_every_engine(make_workspace: Callable[[], wanamaker.W
     with pytest.raises(UsageError, match="refused the query"):  # a wrong name is the user's, said plainly
         ws.sql("SELECT nope FROM people")
     assert ws.sql("SELECT count(*) AS n FROM people").to_pylist() == [{"n": 2}]  # and the session goes on
+
+
+def test_upsert_on_every_engine(make_workspace: Callable[[], wanamaker.Workspace], tmp_path: Path) -> None:
+    """An upsert replaces the loaded row whose key comes with different content, on every engine (the delete of
+    the old rows is by key alone)."""
+    ws = make_workspace()
+    write_csv(tmp_path / "a.csv", [{"person_id": "p1", "segment": "smb"}, {"person_id": "p2", "segment": "smb"}])
+    write_csv(tmp_path / "b.csv", [{"person_id": "p1", "segment": "mid"}])
+    ws.load([tmp_path / "a.csv"], table="people")
+    up = ws.load([tmp_path / "b.csv"], table="people", upsert=True).tables[0]
+    assert up.files[0].loaded == 1
+    rows = ws.table("people").select("person_id", "segment").order_by("person_id").to_pyarrow().to_pylist()
+    assert rows == [{"person_id": "p1", "segment": "mid"}, {"person_id": "p2", "segment": "smb"}]

@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from wanamaker.engine.base import CommitPlan, Store, key_match, lock_timeout, select_list, tune_duckdb
-from wanamaker.engine.tables import all_tables, columns_of, create_sql, quote, sql_type
+from wanamaker.engine.tables import all_tables, columns_of, create_sql, key_of, quote, sql_type
 from wanamaker.errors import EngineError
 
 _CHUNK = 1 << 20
@@ -132,8 +132,9 @@ class PostgresStore(Store):
         finally:
             os.unlink(path)
 
-    def _copy_in(self, cur: Any, source: str, target: str, table: str) -> None:
-        cols = select_list(table)
+    def _copy_in(self, cur: Any, source: str, target: str, table: str, columns: str | None = None) -> None:
+        """COPY ``columns`` (default: every stored column of ``table``) of the staging table ``source`` into ``target``."""
+        cols = columns or select_list(table)
         fd, path = tempfile.mkstemp(suffix=".csv", prefix="wanamaker-")
         os.close(fd)
         try:
@@ -152,9 +153,11 @@ class PostgresStore(Store):
                 for i, write in enumerate(plan.writes):
                     target = quote(write.table)
                     if write.delete_from:
+                        # the rows to replace, by key alone (the staging table may hold only the key columns)
                         tmp = f"_wm_del_{i}"
-                        cur.execute(f"CREATE TEMP TABLE {tmp} (LIKE {target}) ON COMMIT DROP")
-                        self._copy_in(cur, write.delete_from, tmp, write.table)
+                        keys = ", ".join(quote(k) for k in key_of(write.table))
+                        cur.execute(f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS SELECT {keys} FROM {target} WITH NO DATA")
+                        self._copy_in(cur, write.delete_from, tmp, write.table, keys)
                         cur.execute(
                             f"DELETE FROM {target} AS t USING {tmp} AS d WHERE {key_match(write.table, 't', 'd')}"
                         )
