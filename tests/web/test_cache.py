@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 import pytest
-
 from tests.web.conftest import Web
 
 pytest.importorskip("fastapi")

@@ -25,7 +25,7 @@ def _run(ws: Any, *args: str, stdin: str | None = None) -> _Result:
 
 
 def test_users_lifecycle(workspace: Any) -> None:
-    from wanamaker.web.users import verify
+    from wanamaker.web.users import rows, verify
 
     root = workspace.root
     workspace.close()
@@ -48,8 +48,9 @@ def test_users_lifecycle(workspace: Any) -> None:
         stored = opened.table("_users").to_pyarrow().to_pylist()
         assert stored[0]["password_hash"].startswith("$argon2id$")
         assert "passphrase" not in stored[0]["password_hash"]
-        assert verify(opened, "carla", "a brand new passphrase") is not None
-        assert verify(opened, "carla", "a long enough passphrase") is None
+        assert verify(rows(opened), "carla", "a brand new passphrase") is not None
+        assert verify(rows(opened), "carla", "a long enough passphrase") is None
+        assert verify(rows(opened), "nobody", "a brand new passphrase") is None
     r = _run(ws, "users", "remove", "nobody")
     assert r.exit_code == 2 and "no user" in r.output
     r = _run(ws, "users", "remove", "carla")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 from urllib.parse import quote
@@ -39,6 +39,33 @@ HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "X-Content
            "Permissions-Policy": "camera=(), microphone=(), geolocation=()"}
 
 
+_RAW_HEADERS = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response (a plain ASGI middleware: no per-request task or stream)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cacheable = str(scope.get("path", "")).startswith(("/static", "/vendor"))
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in _RAW_HEADERS if k not in present]
+                if not cacheable and b"cache-control" not in present:
+                    extra.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 class NotSignedIn(Exception):
     def __init__(self, api: bool, path: str) -> None:
         self.api, self.path = api, path
@@ -62,6 +89,19 @@ class App:
     limiter: LoginLimiter
     templates: Environment
     secure_cookies: bool
+    users: list[dict[str, Any]] = field(default_factory=list)  # a snapshot of _users, for sign-in
+
+    def user_rows(self) -> list[dict[str, Any]]:
+        """The users, re-read when the workspace is free within a moment, else the last snapshot (so signing in
+        never waits for a view being computed or a load)."""
+        from wanamaker.web.users import rows
+
+        if self.state.lock.acquire(timeout=0.25):
+            try:
+                self.users = rows(self.state.ws)
+            finally:
+                self.state.lock.release()
+        return self.users
 
     def session(self, request: Request) -> Session | None:
         return self.sessions.get(request.cookies.get(SESSION_COOKIE))
@@ -123,18 +163,10 @@ def create_app(ws: Any, *, secure_cookies: bool = True, warm: bool = True) -> Fa
 
     install_filters(templates, ws.config.currency)
     wm = App(WebState(ws), Sessions(), LoginLimiter(), templates, secure_cookies)
+    wm.user_rows()  # before the warm-up thread takes the workspace
     api.state.wm = wm
     static = resources.files("wanamaker.web") / "static"
     api.mount("/static", StaticFiles(directory=str(static)), name="static")
-
-    @api.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        if not request.url.path.startswith(("/static", "/vendor")):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
 
     @api.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
@@ -164,6 +196,7 @@ def create_app(ws: Any, *, secure_cookies: bool = True, warm: bool = True) -> Fa
             return JSONResponse({"error": str(exc), "fix": fix}, status_code=400)
         return wm.page(request, "message.html", status=400, title="Cannot show this", message=str(exc), fix=fix)
 
+    api.add_middleware(SecurityHeaders)
     routes_views.register(api, wm)
     routes_forms.register(api, wm)
     _openapi(api, wm)

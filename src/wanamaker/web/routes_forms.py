@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 def _who(wm: App, session: Session) -> str:
     """The team member a signed-in user acts as (their member id, else their username)."""
-    user = wm.state.run(lambda: users.get_user(wm.state.ws, session.username))
-    return (user.member_id if user and user.member_id else session.username)
+    row = next((r for r in wm.user_rows() if str(r["username"]).lower() == session.username.lower()), None)
+    return str(row["member_id"]) if row and row.get("member_id") else session.username
 
 
 def register(api: FastAPI, wm: App) -> None:  # noqa: C901 - one route per form, each short
@@ -59,7 +59,7 @@ def register(api: FastAPI, wm: App) -> None:  # noqa: C901 - one route per form,
         wait = wm.limiter.retry_after(*keys)
         if wait:
             return again(f"Too many failed sign-ins. Try again in {wait} seconds.", 429, {"Retry-After": str(wait)})
-        user = wm.state.run(lambda: users.verify(wm.state.ws, username, password))
+        user = users.verify(wm.user_rows(), username, password)
         if user is None:
             wm.limiter.failed(*keys)
             return again("Wrong username or password.", 401)
@@ -194,6 +194,7 @@ def register(api: FastAPI, wm: App) -> None:  # noqa: C901 - one route per form,
         check_csrf(session, csrf_token)
         try:
             wm.state.run(lambda: users.add_user(wm.state.ws, username, role, password, member_id=member_id or None))
+            wm.user_rows()
         except UsageError as exc:
             listed = wm.state.run(lambda: users.list_users(wm.state.ws))
             return wm.page(request, "users.html", status=400, nav=nav(session), users=listed, roles=users.ROLES,
@@ -209,6 +210,7 @@ def register(api: FastAPI, wm: App) -> None:  # noqa: C901 - one route per form,
         if username.lower() == session.username.lower():
             raise UsageError("you cannot remove yourself.", fix="Ask another admin, or use `wanamaker users remove`.")
         wm.state.run(lambda: users.remove_user(wm.state.ws, username))
+        wm.user_rows()
         wm.sessions.drop_user(username)
         return RedirectResponse("/admin/users", status_code=303)
 

@@ -3,6 +3,7 @@ campaigns to their touches and from a goal to its child goals."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -74,6 +75,38 @@ def view(wm: App, key: str, in_label: str | None) -> Any:
     from wanamaker.report.views import build_view
 
     return wm.state.get(("view", key, in_label), lambda: build_view(wm.state.ws, key, in_label=in_label))
+
+
+def view_page(wm: App, request: Request, session: Session, key: str, in_label: str | None) -> Response:
+    """A view's page: its body rendered once per data version, period and kind of reader (links or not), then
+    wrapped in the page of this session (nav, sign-out form)."""
+    from markupsafe import Markup
+
+    label = _in_label(in_label, wm.state.ws)
+    links = session.role in READ
+    path = page_path(key)
+
+    def render() -> tuple[str, str, bool]:
+        v = view(wm, key, label)
+        reader = session if links else None
+        html = wm.templates.get_template("view_body.html").render(view=v, link_for=link_for, session=reader,
+                                                                   path=path, in_label=label)
+        return html, v.title, bool(v.charts)
+
+    body, title, charts = wm.state.get(("view-html", key, label, links), render)
+    return wm.page(request, "view.html", body=Markup(body), title=title, charts=charts,  # noqa: S704 - rendered above
+                   nav=nav(session))
+
+
+def view_json(wm: App, key: str, in_label: str | None) -> Response:
+    """A view as JSON, serialised once per data version and period."""
+    label = _in_label(in_label, wm.state.ws)
+
+    def encode() -> bytes:
+        return json.dumps(_jsonable(view(wm, key, label).as_json()), separators=(",", ":"), allow_nan=False,
+                          default=str).encode("utf-8")
+
+    return Response(wm.state.get(("view-json", key, label), encode), media_type="application/json")
 
 
 def _attribution_by_campaign(wm: App) -> list[dict[str, Any]]:
@@ -190,13 +223,11 @@ def register(api: FastAPI, wm: App) -> None:
 
         def page(request: Request, in_label: str | None = Query(None, alias="in", max_length=40),  # noqa: B008
                  session: Session = Depends(need(roles))) -> Response:  # noqa: B008
-            v = view(wm, key, _in_label(in_label, wm.state.ws))
-            return wm.page(request, "view.html", view=v, nav=nav(session), link_for=link_for, key=key,
-                           in_label=in_label)
+            return view_page(wm, request, session, key, in_label)
 
         def data(in_label: str | None = Query(None, alias="in", max_length=40),  # noqa: B008
-                 session: Session = Depends(need(roles, api=True))) -> JSONResponse:  # noqa: B008
-            return JSONResponse(view(wm, key, _in_label(in_label, wm.state.ws)).as_json())
+                 session: Session = Depends(need(roles, api=True))) -> Response:  # noqa: B008
+            return view_json(wm, key, in_label)
 
         page.__name__ = f"page_{key}"
         data.__name__ = f"api_{key}"
@@ -217,9 +248,7 @@ def register(api: FastAPI, wm: App) -> None:
              session: Session = Depends(need(("admin", "exec", "marketing", "sales")))) -> Response:  # noqa: B008
         if session.role not in scorecard_roles:  # sales' home is the leads awaiting a decision
             return RedirectResponse("/leads", status_code=303)
-        v = view(wm, "scorecard", _in_label(in_label, wm.state.ws))
-        return wm.page(request, "view.html", view=v, nav=nav(session), link_for=link_for, key="scorecard",
-                       in_label=in_label)
+        return view_page(wm, request, session, "scorecard", in_label)
 
     POLICY[("GET", "/")] = ("admin", "exec", "marketing", "sales")
 
@@ -257,7 +286,7 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, float) and value != value:
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         return None
     return value
 

@@ -138,14 +138,20 @@ def set_password(ws: Workspace, username: str, password: str) -> None:
 _DUMMY: list[str] = []
 
 
-def verify(ws: Workspace, username: str, password: str) -> User | None:
-    """The user when ``password`` is theirs, else None (the same work is done for an unknown name)."""
+def rows(ws: Workspace) -> list[dict[str, Any]]:
+    """The stored users with their hashes (for :func:`verify`; never shown)."""
+    return _rows(ws)
+
+
+def verify(stored: list[dict[str, Any]], username: str, password: str) -> User | None:
+    """The user of ``stored`` (from :func:`rows`) when ``password`` is theirs, else None; an unknown name costs the
+    same hash check as a wrong password, so a miss does not tell which names exist."""
     from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
     hasher = _hasher()
     if len(password) > MAX_PASSWORD:
         return None
-    row = next((r for r in _rows(ws) if str(r["username"]).lower() == username.lower()), None)
+    row = next((r for r in stored if str(r["username"]).lower() == username.lower()), None)
     if row is None:
         if not _DUMMY:
             _DUMMY.append(hasher.hash("not a real password, only spends time"))
