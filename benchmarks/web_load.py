@@ -421,12 +421,16 @@ def record(lines: list[str]) -> None:
 
 
 def _machine() -> str:
+    import importlib.util
+
     import fastapi
     import httpx
     import uvicorn
 
+    parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio loop"
     return (f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, uvicorn {uvicorn.__version__} "
-            f"(h11, asyncio loop), FastAPI {fastapi.__version__}, httpx {httpx.__version__}; clients and server "
+            f"({parser}, {loop}), FastAPI {fastapi.__version__}, httpx {httpx.__version__}; clients and server "
             "share the cores (and the PostgreSQL server, for that engine).")
 
 
