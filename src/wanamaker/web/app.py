@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -114,10 +114,11 @@ class App:
         return HTMLResponse(html, status_code=status)
 
 
-def need(roles: tuple[str, ...], *, api: bool = False) -> Callable[[Request], Session]:
-    """A dependency: the signed-in session when its role is one of ``roles``."""
+def need(roles: tuple[str, ...], *, api: bool = False) -> Callable[[Request], Awaitable[Session]]:
+    """A dependency: the signed-in session when its role is one of ``roles`` (async: it only reads memory, so it
+    runs on the event loop without a thread hop)."""
 
-    def dependency(request: Request) -> Session:
+    async def dependency(request: Request) -> Session:
         app: App = request.app.state.wm
         session = app.session(request)
         if session is None:

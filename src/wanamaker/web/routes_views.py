@@ -77,36 +77,54 @@ def view(wm: App, key: str, in_label: str | None) -> Any:
     return wm.state.get(("view", key, in_label), lambda: build_view(wm.state.ws, key, in_label=in_label))
 
 
-def view_page(wm: App, request: Request, session: Session, key: str, in_label: str | None) -> Response:
-    """A view's page: its body rendered once per data version, period and kind of reader (links or not), then
-    wrapped in the page of this session (nav, sign-out form)."""
-    from markupsafe import Markup
+def _body_key(key: str, label: str | None, links: bool) -> tuple[Any, ...]:
+    return ("view-html", key, label, links)
 
-    label = _in_label(in_label, wm.state.ws)
+
+def _view_body(wm: App, key: str, label: str | None, session: Session) -> tuple[str, str, bool]:
+    """A view's body HTML, title and whether it has charts, rendered once per data version, period and kind of
+    reader (with drill-down links or without)."""
     links = session.role in READ
-    path = page_path(key)
 
     def render() -> tuple[str, str, bool]:
         v = view(wm, key, label)
-        reader = session if links else None
-        html = wm.templates.get_template("view_body.html").render(view=v, link_for=link_for, session=reader,
-                                                                   path=path, in_label=label)
+        html = wm.templates.get_template("view_body.html").render(
+            view=v, link_for=link_for, session=session if links else None, path=page_path(key), in_label=label)
         return html, v.title, bool(v.charts)
 
-    body, title, charts = wm.state.get(("view-html", key, label, links), render)
+    return wm.state.get(_body_key(key, label, links), render)
+
+
+async def view_page(wm: App, request: Request, session: Session, key: str, in_label: str | None) -> Response:
+    """A view's page: the cached body wrapped in this session's page (nav, sign-out form). A current cached body is
+    served on the event loop; anything else (computing, waiting for a load) runs in a worker thread."""
+    from markupsafe import Markup
+    from starlette.concurrency import run_in_threadpool
+
+    label = _in_label(in_label, wm.state.ws)
+    cached = wm.state.peek(_body_key(key, label, session.role in READ))
+    body, title, charts = cached if cached is not None else await run_in_threadpool(
+        _view_body, wm, key, label, session)
     return wm.page(request, "view.html", body=Markup(body), title=title, charts=charts,  # noqa: S704 - rendered above
                    nav=nav(session))
 
 
-def view_json(wm: App, key: str, in_label: str | None) -> Response:
-    """A view as JSON, serialised once per data version and period."""
-    label = _in_label(in_label, wm.state.ws)
-
+def _view_json(wm: App, key: str, label: str | None) -> bytes:
     def encode() -> bytes:
         return json.dumps(_jsonable(view(wm, key, label).as_json()), separators=(",", ":"), allow_nan=False,
                           default=str).encode("utf-8")
 
-    return Response(wm.state.get(("view-json", key, label), encode), media_type="application/json")
+    return wm.state.get(("view-json", key, label), encode)
+
+
+async def view_json(wm: App, key: str, in_label: str | None) -> Response:
+    """A view as JSON, serialised once per data version and period (served like :func:`view_page`)."""
+    from starlette.concurrency import run_in_threadpool
+
+    label = _in_label(in_label, wm.state.ws)
+    cached = wm.state.peek(("view-json", key, label))
+    content = cached if cached is not None else await run_in_threadpool(_view_json, wm, key, label)
+    return Response(content, media_type="application/json")
 
 
 def _attribution_by_campaign(wm: App) -> list[dict[str, Any]]:
@@ -221,13 +239,13 @@ def register(api: FastAPI, wm: App) -> None:
         roles = roles_of(key)
         path = page_path(key)
 
-        def page(request: Request, in_label: str | None = Query(None, alias="in", max_length=40),  # noqa: B008
-                 session: Session = Depends(need(roles))) -> Response:  # noqa: B008
-            return view_page(wm, request, session, key, in_label)
+        async def page(request: Request, in_label: str | None = Query(None, alias="in", max_length=40),  # noqa: B008
+                       session: Session = Depends(need(roles))) -> Response:  # noqa: B008
+            return await view_page(wm, request, session, key, in_label)
 
-        def data(in_label: str | None = Query(None, alias="in", max_length=40),  # noqa: B008
-                 session: Session = Depends(need(roles, api=True))) -> Response:  # noqa: B008
-            return view_json(wm, key, in_label)
+        async def data(in_label: str | None = Query(None, alias="in", max_length=40),  # noqa: B008
+                       session: Session = Depends(need(roles, api=True))) -> Response:  # noqa: B008
+            return await view_json(wm, key, in_label)
 
         page.__name__ = f"page_{key}"
         data.__name__ = f"api_{key}"
@@ -244,17 +262,31 @@ def register(api: FastAPI, wm: App) -> None:
     scorecard_roles = roles_of("scorecard")
 
     @api.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(request: Request, in_label: str | None = Query(None, alias="in", max_length=40),  # noqa: B008
-             session: Session = Depends(need(("admin", "exec", "marketing", "sales")))) -> Response:  # noqa: B008
+    async def home(request: Request, in_label: str | None = Query(None, alias="in", max_length=40),  # noqa: B008
+                   session: Session = Depends(need(("admin", "exec", "marketing", "sales")))) -> Response:  # noqa: B008
         if session.role not in scorecard_roles:  # sales' home is the leads awaiting a decision
             return RedirectResponse("/leads", status_code=303)
-        return view_page(wm, request, session, "scorecard", in_label)
+        return await view_page(wm, request, session, "scorecard", in_label)
 
     POLICY[("GET", "/")] = ("admin", "exec", "marketing", "sales")
 
-    def drill(path: str, name: str, fn: Callable[[App, str], dict[str, Any]], template: str) -> None:
-        def page(value: str, request: Request, session: Session = Depends(need(READ))) -> Response:  # noqa: B008
-            return wm.page(request, template, detail=fn(wm, value), nav=nav(session), link_for=link_for)
+    def drill(path: str, name: str, fn: Callable[[App, str], dict[str, Any]], template: str,
+              title: Callable[[dict[str, Any]], str]) -> None:
+        def body(value: str) -> tuple[str, str]:
+            def render() -> tuple[str, str]:
+                detail = fn(wm, value)
+                return wm.templates.get_template(template).render(detail=detail), title(detail)
+
+            return wm.state.get(("drill-html", name, value), render)
+
+        async def page(value: str, request: Request, session: Session = Depends(need(READ))) -> Response:  # noqa: B008
+            from markupsafe import Markup
+            from starlette.concurrency import run_in_threadpool
+
+            cached = wm.state.peek(("drill-html", name, value))
+            html, heading = cached if cached is not None else await run_in_threadpool(body, value)
+            return wm.page(request, "view.html", body=Markup(html), title=heading, charts=False,  # noqa: S704
+                           nav=nav(session))
 
         def data(value: str, session: Session = Depends(need(READ, api=True))) -> JSONResponse:  # noqa: B008
             return JSONResponse(_jsonable(fn(wm, value)))
@@ -267,9 +299,11 @@ def register(api: FastAPI, wm: App) -> None:
         POLICY[("GET", path.replace("{v}", "{value}"))] = READ
         POLICY[("GET", "/api" + path.replace("{v}", "{value}"))] = READ
 
-    drill("/attribution/channel/{v}", "channel", channel_detail, "channel.html")
-    drill("/attribution/campaign/{v}", "campaign", campaign_detail, "campaign.html")
-    drill("/goals/{v}", "goal", goal_detail, "goal.html")
+    drill("/attribution/channel/{v}", "channel", channel_detail, "channel_body.html",
+          lambda d: f"Channel {d['channel']}")
+    drill("/attribution/campaign/{v}", "campaign", campaign_detail, "campaign_body.html",
+          lambda d: str(d["campaign"]["name"]) if d.get("campaign") else "Campaign")
+    drill("/goals/{v}", "goal", goal_detail, "goal_body.html", lambda d: str(d["goal"]["name"]))
 
     @api.get("/vendor/vega.js", include_in_schema=False)
     def vega_js() -> Response:
