@@ -190,7 +190,7 @@ async def _drive(base: str, plan: list[tuple[str, str]], clients: int, seconds: 
     made: list[dict[str, Any]] = []
     try:
         for _ in range(clients):
-            made.append({s: httpx.AsyncClient(base_url=base, timeout=120, limits=limits) for s in USERS})
+            made.append({s: httpx.AsyncClient(base_url=base, timeout=600, limits=limits) for s in USERS})
         # warm-up, from the moment the server answered: the first client signs in and asks for each page once,
         # one after another (the app's own background warm-up, begun at start, holds the workspace meanwhile)
         warm: dict[str, float] = {}

@@ -34,6 +34,18 @@ class WebState:
     lock: threading.RLock = field(default_factory=threading.RLock)
     _cache: dict[tuple[Any, ...], Cached] = field(default_factory=dict)
     _version: int = -1
+    _waiting: int = 0  # requests waiting for the workspace: the warm-up lets them go first
+    _count_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _acquire(self) -> None:
+        """Take the workspace for a request, counted as waiting meanwhile (see :meth:`warm`)."""
+        with self._count_lock:
+            self._waiting += 1
+        try:
+            self.lock.acquire()
+        finally:
+            with self._count_lock:
+                self._waiting -= 1
     _checked: float = 0.0
     max_entries: int = 1024  # results kept (views per period label, drill-downs), least recently used dropped
     recheck_seconds: float = 2.0  # how often another process's loads are looked for (PostgreSQL, Spark)
@@ -89,7 +101,7 @@ class WebState:
         if hit is not None and not self.lock.acquire(blocking=False):
             return hit.value  # type: ignore[no-any-return]
         if hit is None:
-            self.lock.acquire()
+            self._acquire()
         try:
             again = self._cache.get(key)
             if again is not None and again.version == version:
@@ -106,14 +118,19 @@ class WebState:
 
     def run(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` with the workspace to itself (loads, user changes)."""
-        with self.lock:
+        self._acquire()
+        try:
             return fn()
+        finally:
+            self.lock.release()
 
     def warm(self, keys: list[tuple[tuple[Any, ...], Callable[[], Any]]]) -> threading.Thread:
         """Compute ``keys`` in the background (at start and after each new data version)."""
 
         def work() -> None:
             for key, compute in keys:
+                while self._waiting:  # a request needs the workspace: it goes first (a lock is not fair)
+                    time.sleep(0.02)
                 try:
                     self.get(key, compute)
                 except Exception:  # noqa: BLE001, S112 - a view that fails shows its error when asked for
