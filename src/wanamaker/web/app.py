@@ -10,7 +10,6 @@ so a test can enumerate the app's routes and prove none is forgotten.
 from __future__ import annotations
 
 import ipaddress
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -216,10 +215,6 @@ def _openapi(api: FastAPI, wm: App) -> None:
         return JSONResponse(api.openapi())
 
     POLICY[("GET", "/openapi.json")] = ANY
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
 
 
 __all__ = ["App", "LOGIN_CSRF_COOKIE", "POLICY", "PUBLIC", "create_app", "need"]

@@ -15,7 +15,6 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ibis
@@ -303,6 +302,3 @@ def record_approval(state: WebState, *, submission_id: str, work_id: str, decisi
            "decision": decision}
     return _submit(state, "approval", submission_id, "approvals", [row])
 
-
-def submissions_folder(root: Path) -> Path:
-    return root / SUBMISSIONS

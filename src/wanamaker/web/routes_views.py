@@ -145,6 +145,16 @@ def _campaigns(wm: App) -> list[dict[str, Any]]:
     return wm.state.get(("campaigns",), compute)
 
 
+def _channels(wm: App) -> set[str]:
+    """The channels the touchpoints name (a drill-down for any other name is refused)."""
+
+    def compute() -> set[str]:
+        t = wm.state.ws.table("touchpoints")
+        return {str(c) for c in t.select("channel").distinct().to_pyarrow().column("channel").to_pylist() if c}
+
+    return wm.state.get(("channels",), compute)
+
+
 def _pivot(rows: list[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
     """Credited conversions per key and model (one row per key)."""
     out: dict[str, dict[str, Any]] = {k: {"campaign_id": k} for k in keys}
@@ -156,11 +166,9 @@ def _pivot(rows: list[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
 
 def channel_detail(wm: App, channel: str) -> dict[str, Any]:
     campaigns = [c for c in _campaigns(wm) if c["channel"] == channel]
-    channels = {c["channel"] for c in _campaigns(wm)}
     credit = _attribution_by_campaign(wm)
     credited = {r["key"] for r in credit}
-    if not campaigns and channel not in channels and channel not in {r.get("key") for r in
-                                                                      wm.state.ws.attribution().to_dicts()}:
+    if not campaigns and channel not in _channels(wm):
         raise UsageError(f"there is no channel '{channel}'.", fix="Pick a channel from the attribution page.")
     names = {c["campaign_id"]: c["name"] for c in campaigns}
     ids = [c["campaign_id"] for c in campaigns if c["campaign_id"] in credited] + \
@@ -272,10 +280,13 @@ def register(api: FastAPI, wm: App) -> None:
 
     def drill(path: str, name: str, fn: Callable[[App, str], dict[str, Any]], template: str,
               title: Callable[[dict[str, Any]], str]) -> None:
+        def detail(value: str) -> dict[str, Any]:
+            return wm.state.get(("drill", name, value), lambda: fn(wm, value))
+
         def body(value: str) -> tuple[str, str]:
             def render() -> tuple[str, str]:
-                detail = fn(wm, value)
-                return wm.templates.get_template(template).render(detail=detail), title(detail)
+                found = detail(value)
+                return wm.templates.get_template(template).render(detail=found), title(found)
 
             return wm.state.get(("drill-html", name, value), render)
 
@@ -289,7 +300,7 @@ def register(api: FastAPI, wm: App) -> None:
                            nav=nav(session))
 
         def data(value: str, session: Session = Depends(need(READ, api=True))) -> JSONResponse:  # noqa: B008
-            return JSONResponse(_jsonable(fn(wm, value)))
+            return JSONResponse(_jsonable(detail(value)))
 
         api.get(path.replace("{v}", "{value}"), response_class=HTMLResponse, include_in_schema=False,
                 name=f"page_{name}")(page)

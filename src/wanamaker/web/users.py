@@ -92,13 +92,6 @@ def list_users(ws: Workspace) -> list[User]:
     return sorted((_user(r) for r in _rows(ws)), key=lambda u: u.username.lower())
 
 
-def get_user(ws: Workspace, username: str) -> User | None:
-    for row in _rows(ws):
-        if str(row["username"]).lower() == username.lower():
-            return _user(row)
-    return None
-
-
 def add_user(ws: Workspace, username: str, role: str, password: str, *, member_id: str | None = None) -> User:
     check_username(username)
     check_role(role)
