@@ -66,11 +66,11 @@ def serve(root: str, port: int) -> None:
 
     import wanamaker
     from wanamaker.web import create_app
-    from wanamaker.web.users import add_user, get_user
+    from wanamaker.web.users import add_user, list_users
 
     ws = wanamaker.open(root)
     for username, role in USERS.values():
-        if get_user(ws, username) is None:
+        if username not in {u.username for u in list_users(ws)}:
             add_user(ws, username, role, PASSWORD)
     app = create_app(ws, secure_cookies=False, warm=True)
     try:
